@@ -1,0 +1,1 @@
+"""The local mirror: upstream-compatible query layer, JSON serialization and HTTP app."""

@@ -1,0 +1,1 @@
+"""Database layer: SQLModel tables, engine and session helpers, Alembic migrations."""

@@ -1,0 +1,221 @@
+"""SQLModel tables: the docking events, every object they embed, sync state and the outbox.
+
+The tables hold every field of both upstream modes so the mirror can rebuild normal and
+detailed JSON exactly. Conventions:
+- Datetimes are timezone-aware UTC in Python (SQLModel's UTCDateTime); both databases keep
+  microseconds.
+- Text keeps the difference between ``""`` and ``NULL``; nothing is normalised.
+- ``url`` columns hold upstream's URL for a plain request (no ``?format=`` suffix).
+- Durations (``time_in_space``, ``time_docked``) are whole seconds as fetched, with the instant
+  they were fetched (``durations_fetched_at``), so the mirror can bring them up to date.
+- ``row_version`` grows by one on every write of a docking event: tests and benchmarks count
+  writes with it instead of with time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def _text(nullable: bool = True) -> Any:
+    """A TEXT column (PostgreSQL VARCHAR without a length is fine too; TEXT says it plainly)."""
+    return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+class Agency(SQLModel, table=True):
+    """An agency, in its full (detailed) form; the mini form is a subset."""
+
+    __tablename__ = "agency"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    url: str | None = _text()
+    name: str | None = _text()
+    featured: bool | None = None
+    type: str | None = _text()
+    country_code: str | None = _text()
+    abbrev: str | None = _text()
+    description: str | None = _text()
+    administrator: str | None = _text()
+    founding_year: str | None = _text()
+    launchers: str | None = _text()
+    spacecraft: str | None = _text()
+    parent: str | None = _text()
+    image_url: str | None = _text()
+    logo_url: str | None = _text()
+
+
+class SpacecraftConfigType(SQLModel, table=True):
+    """Lookup: a spacecraft configuration's type ({id, name})."""
+
+    __tablename__ = "spacecraft_config_type"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    name: str | None = _text()
+
+
+class SpacecraftStatus(SQLModel, table=True):
+    """Lookup: a spacecraft's status ({id, name})."""
+
+    __tablename__ = "spacecraft_status"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    name: str | None = _text()
+
+
+class SpacecraftConfig(SQLModel, table=True):
+    """A spacecraft configuration, in its detailed form (normal is a subset)."""
+
+    __tablename__ = "spacecraft_config"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    url: str | None = _text()
+    name: str | None = _text()
+    type_id: int | None = Field(default=None, sa_type=BigInteger)
+    agency_id: int | None = Field(default=None, sa_type=BigInteger)
+    in_use: bool | None = None
+    capability: str | None = _text()
+    history: str | None = _text()
+    details: str | None = _text()
+    maiden_flight: dt.date | None = None
+    height: float | None = None
+    diameter: float | None = None
+    human_rated: bool | None = None
+    crew_capacity: int | None = Field(default=None, sa_type=BigInteger)
+    payload_capacity: int | None = Field(default=None, sa_type=BigInteger)
+    payload_return_capacity: int | None = Field(default=None, sa_type=BigInteger)
+    flight_life: str | None = _text()
+    image_url: str | None = _text()
+    nation_url: str | None = _text()
+    wiki_link: str | None = _text()
+    info_link: str | None = _text()
+
+
+class Spacecraft(SQLModel, table=True):
+    """A spacecraft (the vehicle), with its per-request durations as last fetched."""
+
+    __tablename__ = "spacecraft"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    url: str | None = _text()
+    name: str | None = _text()
+    serial_number: str | None = _text()
+    is_placeholder: bool | None = None
+    in_space: bool | None = None
+    time_in_space_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    time_docked_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    durations_fetched_at: dt.datetime | None = None
+    flights_count: int | None = Field(default=None, sa_type=BigInteger)
+    mission_ends_count: int | None = Field(default=None, sa_type=BigInteger)
+    status_id: int | None = Field(default=None, sa_type=BigInteger)
+    description: str | None = _text()
+    spacecraft_config_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SpacecraftFlight(SQLModel, table=True):
+    """A spacecraft flight: the ``flight_vehicle`` of a docking event."""
+
+    __tablename__ = "spacecraft_flight"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    url: str | None = _text()
+    destination: str | None = _text()
+    mission_end: dt.datetime | None = None
+    spacecraft_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class SpaceStation(SQLModel, table=True):
+    """A space station, as embedded in docking events ({id, url, name, image_url})."""
+
+    __tablename__ = "space_station"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    url: str | None = _text()
+    name: str | None = _text()
+    image_url: str | None = _text()
+
+
+class DockingLocation(SQLModel, table=True):
+    """A docking port; ``spacestation_id`` is NULL in the old form that had no station link."""
+
+    __tablename__ = "docking_location"
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    name: str | None = _text()
+    spacestation_id: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class DockingEvent(SQLModel, table=True):
+    """One docking: a flight vehicle at a docking location of a space station."""
+
+    __tablename__ = "docking_event"
+    __table_args__ = (
+        Index("ix_docking_event_docking_id", "docking", "id"),
+        Index("ix_docking_event_departure_id", "departure", "id"),
+        Index("ix_docking_event_space_station_id", "space_station_id"),
+        Index("ix_docking_event_flight_vehicle_id", "flight_vehicle_id"),
+        Index("ix_docking_event_docking_location_id", "docking_location_id"),
+    )
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    launch_id: str | None = _text()
+    docking: dt.datetime
+    departure: dt.datetime | None = None
+    flight_vehicle_id: int | None = Field(default=None, sa_type=BigInteger)
+    docking_location_id: int | None = Field(default=None, sa_type=BigInteger)
+    space_station_id: int | None = Field(default=None, sa_type=BigInteger)
+    # Bookkeeping, not upstream data.
+    row_version: int = Field(default=1, sa_type=BigInteger)
+    first_seen_at: dt.datetime
+    last_changed_at: dt.datetime
+
+
+class SyncState(SQLModel, table=True):
+    """Named pieces of sync state (sweep checkpoint, last results) as JSON, one row per name.
+
+    Written in the same transaction as the page it describes, so a crash never leaves the
+    checkpoint ahead of (or behind) the data.
+    """
+
+    __tablename__ = "sync_state"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    updated_at: dt.datetime
+
+
+class RemovalCandidate(SQLModel, table=True):
+    """A local event a sweep or poll did not see; removed only after its detail answers 404."""
+
+    __tablename__ = "removal_candidate"
+
+    event_id: int = Field(
+        primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
+    )
+    noticed_at: dt.datetime
+
+
+class OutboxEntry(SQLModel, table=True):
+    """A notification written in the same transaction as the change it describes.
+
+    ``event_id`` is the CloudEvent id (unique: a re-sync that finds the same change again
+    cannot add a second entry). ``published_at`` stays NULL until the relay has published it.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_outbox_event_id"),
+        Index("ix_outbox_published_at_seq", "published_at", "seq"),
+    )
+
+    seq: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=200)
+    subject: str = Field(max_length=40)
+    sequence: int = Field(sa_type=BigInteger)
+    type: str = Field(max_length=60)
+    payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: dt.datetime
+    published_at: dt.datetime | None = None

@@ -1,0 +1,91 @@
+"""Typed settings read from ``DOCKWATCH_*`` environment variables and an optional ``.env`` file.
+
+Settings are read only at the edges (CLI, Celery app, HTTP app factory); deeper code receives
+plain values. A bad value fails fast with one line naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Annotated
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "DOCKWATCH_"
+
+
+class SettingsError(Exception):
+    """A setting has a value dockwatch cannot use; the message is one line naming it."""
+
+
+class Settings(BaseSettings):
+    """Every knob dockwatch reads; see the README's settings table."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+    )
+
+    upstream_url: str = "https://ll.thespacedevs.com/2.2.0"
+    api_token: SecretStr | None = None
+    rate_limit_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 15
+    database_url: str = "sqlite:///./dockwatch.db"
+    redis_url: str = "redis://localhost:6379/0"
+    stream: Annotated[str, Field(min_length=1)] = "dockwatch:events"
+    notify_backfill: bool = False
+
+    # Prefix of every Redis key dockwatch owns besides the stream (budget, locks, not-before).
+    key_prefix: Annotated[str, Field(min_length=1)] = "dockwatch"
+    # Seconds between incremental polls; 0 derives it from the budget (see worker.schedule).
+    poll_interval_seconds: Annotated[float, Field(ge=0)] = 0
+    # Share of the hourly budget the reconciliation sweep may use.
+    sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.25
+    http_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    http_max_attempts: Annotated[int, Field(ge=1, le=20)] = 4
+    http_max_wait_seconds: Annotated[float, Field(ge=0)] = 60.0
+    stream_retention_days: Annotated[float, Field(ge=7)] = 7.0
+    stale_after_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    trust_proxy: bool = False
+
+    @field_validator("upstream_url")
+    @classmethod
+    def _upstream_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_is_supported(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be a redis:// URL")
+        return value
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line naming the first bad variable and why it is bad."""
+    first = error.errors()[0]
+    name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
+    message = str(first["msg"]).removeprefix("Value error, ")
+    return f"invalid setting {name}: {message}"
+
+
+def load_settings() -> Settings:
+    """Build settings from the environment, raising SettingsError with a one-line message."""
+    try:
+        return Settings()
+    except ValidationError as error:
+        raise SettingsError(describe_error(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return load_settings()

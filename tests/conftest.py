@@ -1,0 +1,96 @@
+"""Shared fixtures: a database per test (SQLite and PostgreSQL), Redis keys per test.
+
+Every test that takes ``engine`` (or ``database_url``/``session``) runs once on SQLite and once
+on PostgreSQL; ``DOCKWATCH_TEST_DBS=sqlite`` (or ``postgresql``) restricts the run to one.
+PostgreSQL tests get a fresh schema in the ``test`` database; Redis tests get a unique key
+prefix (and stream name) whose keys are deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel
+
+from models import tables  # noqa: F401 - registers the tables
+from models.db import make_engine
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def _selected_databases() -> list[str]:
+    wanted = os.environ.get("DOCKWATCH_TEST_DBS", "sqlite,postgresql")
+    return [name.strip() for name in wanted.split(",") if name.strip()]
+
+
+def postgres_schema_url(schema: str) -> str:
+    """A PostgreSQL URL whose connections use ``schema`` as their search path."""
+    return f"{POSTGRES_ADMIN_URL}?options={quote('-csearch_path=' + schema)}"
+
+
+@pytest.fixture(params=_selected_databases())
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the parametrised kind, as a URL (usable by subprocesses too)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'dockwatch-test.db'}"
+        return
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(POSTGRES_ADMIN_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield postgres_schema_url(schema)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database with every table created."""
+    engine = make_engine(database_url)
+    SQLModel.metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session on the fresh database; the test decides when to commit."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A unique Redis key prefix; every key under it is deleted after the test."""
+    prefix = f"dwtest:{uuid.uuid4().hex[:12]}"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def redis_client(redis_prefix: str) -> Iterator[redis.Redis]:
+    """A client on the test Redis (keys must start with ``redis_prefix``)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
