@@ -1,0 +1,338 @@
+"""Idempotent upsert of upstream docking events, returning the semantic changes.
+
+One page is applied in a handful of statements per table: the stored rows are loaded with one
+``SELECT … WHERE id IN (…)``, compared in Python, and only new or changed rows are written with
+a dialect-aware ``INSERT … ON CONFLICT DO UPDATE``. An unchanged event writes nothing.
+``time_in_space``/``time_docked`` grow on every upstream request, so they are never compared; they
+are rewritten only when the value fetched has drifted from what the stored one predicts.
+Helpers never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Table, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+from models.tables import (
+    Agency,
+    DockingEvent,
+    DockingLocation,
+    Spacecraft,
+    SpacecraftConfig,
+    SpacecraftConfigType,
+    SpacecraftFlight,
+    SpacecraftStatus,
+    SpaceStation,
+)
+from worker.errors import PayloadError
+from worker.payload import ParsedEvent, Row, parse_event
+
+log = logging.getLogger(__name__)
+
+VOLATILE_SPACECRAFT = frozenset(
+    {"time_in_space_seconds", "time_docked_seconds", "durations_fetched_at"}
+)
+# How far a fetched duration may stray from the stored value's prediction before it is
+# rewritten: covers clock skew and request latency, far below any real correction.
+DURATION_DRIFT_SECONDS = 120
+BOOKKEEPING = frozenset({"row_version", "first_seen_at", "last_changed_at"})
+# Docking-event columns whose change is a notification, with the name subscribers see.
+SEMANTIC_FIELDS = {
+    "docking": "docking",
+    "departure": "departure",
+    "docking_location_id": "docking_location",
+    "space_station_id": "space_station",
+    "flight_vehicle_id": "flight_vehicle",
+}
+
+
+class ChangeKind(StrEnum):
+    """What happened to a docking event, as the notifications describe it."""
+
+    CREATED = "created"
+    DEPARTURE_SET = "departure_set"
+    DEPARTURE_CLEARED = "departure_cleared"
+    UPDATED = "updated"
+    REMOVED = "removed"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A semantic change to one docking event; ``fields`` maps a name to (old, new)."""
+
+    kind: ChangeKind
+    event_id: int
+    docking: dt.datetime | None
+    departure: dt.datetime | None
+    fields: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of applying one page."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rows_written: int = 0
+    seen_ids: list[int] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+def _table(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def _merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
+    merged: dict[int, Row] = {}
+    for row in rows:
+        merged.setdefault(row["id"], {}).update(row)
+    return merged
+
+
+def _load(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
+    table = _table(model)
+    if not ids:
+        return {}
+    result = session.connection().execute(select(table).where(table.c.id.in_(ids)))
+    return {row["id"]: dict(row) for row in result.mappings()}
+
+
+def _write(session: Session, model: type[SQLModel], rows: list[Row]) -> int:
+    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE.
+
+    Updates carry the whole stored row merged with the new values, because the database checks
+    NOT NULL on the INSERT half before it notices the conflict.
+    """
+    if not rows:
+        return 0
+    table = _table(model)
+    dialect = session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    connection = session.connection()
+    for columns, group in groups.items():
+        statement = insert(table)
+        updates = {name: statement.excluded[name] for name in columns if name != "id"}
+        if updates:
+            statement = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["id"])
+        connection.execute(statement, group)
+    return len(rows)
+
+
+def _differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:
+    return {
+        name: (stored.get(name), value)
+        for name, value in incoming.items()
+        if name not in ignore and stored.get(name) != value
+    }
+
+
+def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) -> set[int]:
+    """Upsert nested rows; returns the ids that were written."""
+    incoming = _merge_by_id(rows)
+    stored = _load(session, model, list(incoming))
+    to_write = [
+        {**stored.get(ident, {}), **row}
+        for ident, row in incoming.items()
+        if ident not in stored or _differences(stored[ident], row, frozenset())
+    ]
+    _write(session, model, to_write)
+    return {row["id"] for row in to_write}
+
+
+def _open_spacecraft(session: Session, spacecraft_ids: Sequence[int]) -> set[int]:
+    """Spacecraft that have a docking event without a departure (their time_docked grows)."""
+    if not spacecraft_ids:
+        return set()
+    event, flight = _table(DockingEvent), _table(SpacecraftFlight)
+    query = (
+        select(flight.c.spacecraft_id)
+        .join(event, event.c.flight_vehicle_id == flight.c.id)
+        .where(event.c.departure.is_(None), flight.c.spacecraft_id.in_(spacecraft_ids))
+        .distinct()
+    )
+    return {row[0] for row in session.connection().execute(query)}
+
+
+def _predicted(stored: Row, column: str, grows: bool, now: dt.datetime) -> int | None:
+    value = stored.get(column)
+    fetched_at = stored.get("durations_fetched_at")
+    if value is None or fetched_at is None:
+        return None
+    return value + int((now - fetched_at).total_seconds()) if grows else int(value)
+
+
+def _durations_drifted(stored: Row, incoming: Row, docked: bool, now: dt.datetime) -> bool:
+    checks = (
+        ("time_in_space_seconds", bool(stored.get("in_space"))),
+        ("time_docked_seconds", docked),
+    )
+    for column, grows in checks:
+        if column not in incoming:
+            continue
+        predicted, fetched = _predicted(stored, column, grows, now), incoming[column]
+        if (predicted is None) != (fetched is None):
+            return True
+        if predicted is not None and abs(predicted - fetched) > DURATION_DRIFT_SECONDS:
+            return True
+    return False
+
+
+def _upsert_spacecraft(session: Session, rows: Iterable[Row], now: dt.datetime) -> set[int]:
+    incoming = _merge_by_id(rows)
+    stored = _load(session, Spacecraft, list(incoming))
+    docked = _open_spacecraft(session, [ident for ident in incoming if ident in stored])
+    to_write = []
+    for ident, row in incoming.items():
+        old = stored.get(ident)
+        if (
+            old is None
+            or _differences(old, row, VOLATILE_SPACECRAFT)
+            or _durations_drifted(old, row, ident in docked, now)
+        ):
+            to_write.append({**(old or {}), **row})
+    _write(session, Spacecraft, to_write)
+    return {row["id"] for row in to_write}
+
+
+def _classify(old: Row | None, new: Row) -> Change | None:
+    if old is None:
+        return Change(ChangeKind.CREATED, new["id"], new.get("docking"), new.get("departure"))
+    fields = {
+        SEMANTIC_FIELDS[name]: (old.get(name), new[name])
+        for name in SEMANTIC_FIELDS
+        if name in new and old.get(name) != new[name]
+    }
+    if not fields:
+        return None
+    departure = fields.get("departure")
+    if departure is not None and departure[0] is None:
+        kind = ChangeKind.DEPARTURE_SET
+    elif departure is not None and departure[1] is None:
+        kind = ChangeKind.DEPARTURE_CLEARED
+    else:
+        kind = ChangeKind.UPDATED
+    merged = {**old, **new}
+    return Change(kind, new["id"], merged.get("docking"), merged.get("departure"), fields)
+
+
+def parse_page(
+    payloads: Iterable[Any], *, fetched_at: dt.datetime
+) -> tuple[list[ParsedEvent], int]:
+    """Parse a page's events, skipping (and counting) malformed ones."""
+    parsed, skipped = [], 0
+    for payload in payloads:
+        try:
+            parsed.append(parse_event(payload, fetched_at=fetched_at))
+        except PayloadError as error:
+            skipped += 1
+            log.warning("skipping a malformed docking event: %s", error)
+    return parsed, skipped
+
+
+def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -> ApplyResult:
+    """Upsert one page of detailed-mode events; returns counts and semantic changes."""
+    events, skipped = parse_page(payloads, fetched_at=now)
+    result = ApplyResult(skipped=skipped)
+    if not events:
+        return result
+    touched: set[int] = set()  # event ids whose graph had any row written
+
+    def collect(rows: Iterable[tuple[int, Row | None]]) -> dict[int, set[int]]:
+        owners: dict[int, set[int]] = {}
+        for event_id, row in rows:
+            if row is not None:
+                owners.setdefault(row["id"], set()).add(event_id)
+        return owners
+
+    nested: list[tuple[type[SQLModel], str]] = [
+        (Agency, "agency"),
+        (SpacecraftConfigType, "config_type"),
+        (SpacecraftStatus, "status"),
+        (SpacecraftConfig, "config"),
+        (SpacecraftFlight, "flight"),
+        (DockingLocation, "location"),
+    ]
+    for model, attribute in nested:
+        pairs = [(event.event["id"], getattr(event, attribute)) for event in events]
+        owners = collect(pairs)
+        written = _upsert_plain(session, model, (row for _, row in pairs if row is not None))
+        touched.update(owner for ident in written for owner in owners[ident])
+        result.rows_written += len(written)
+
+    station_pairs = [(e.event["id"], row) for e in events for row in e.stations]
+    owners = collect(station_pairs)
+    written = _upsert_plain(session, SpaceStation, (row for _, row in station_pairs))
+    touched.update(owner for ident in written for owner in owners[ident])
+    result.rows_written += len(written)
+
+    craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
+    owners = collect(craft_pairs)
+    written = _upsert_spacecraft(session, (row for _, row in craft_pairs if row), now)
+    touched.update(owner for ident in written for owner in owners[ident])
+    result.rows_written += len(written)
+
+    _apply_events(session, [event.event for event in events], now, result, touched)
+    return result
+
+
+def _apply_events(
+    session: Session, rows: list[Row], now: dt.datetime, result: ApplyResult, touched: set[int]
+) -> None:
+    incoming = _merge_by_id(rows)
+    stored = _load(session, DockingEvent, list(incoming))
+    to_write: list[Row] = []
+    for ident, row in incoming.items():
+        old = stored.get(ident)
+        result.seen_ids.append(ident)
+        if old is None:
+            to_write.append({**row, "row_version": 1, "first_seen_at": now, "last_changed_at": now})
+            result.created += 1
+        elif _differences(old, row, BOOKKEEPING):
+            to_write.append(
+                {**old, **row, "row_version": old["row_version"] + 1, "last_changed_at": now}
+            )
+            result.updated += 1
+        elif ident in touched:
+            result.updated += 1
+        else:
+            result.unchanged += 1
+            continue
+        change = _classify(old, row)
+        if change is not None:
+            result.changes.append(change)
+    result.rows_written += _write(session, DockingEvent, to_write)
+
+
+def removal_changes(session: Session, event_ids: Sequence[int]) -> list[Change]:
+    """The REMOVED changes for events about to be deleted (their last stored state)."""
+    stored = _load(session, DockingEvent, list(event_ids))
+    return [
+        Change(ChangeKind.REMOVED, ident, row["docking"], row["departure"])
+        for ident, row in sorted(stored.items())
+    ]
+
+
+def delete_events(session: Session, event_ids: Sequence[int]) -> int:
+    """Delete docking events (their nested objects stay: other events may share them)."""
+    if not event_ids:
+        return 0
+    table = _table(DockingEvent)
+    result = session.connection().execute(delete(table).where(table.c.id.in_(event_ids)))
+    return int(result.rowcount or 0)
