@@ -1,0 +1,36 @@
+"""Fixtures for the mirror's tests: SQL statement counting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends (the sync's pragmas on connect excluded)."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+
+@pytest.fixture
+def statements(engine: Engine) -> Iterator[StatementCounter]:
+    """A counter of the statements sent through ``engine`` from now on."""
+    counter = StatementCounter()
+    event.listen(engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(engine, "before_cursor_execute", counter)
