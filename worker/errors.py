@@ -1,0 +1,81 @@
+"""The errors the upstream client and the request budget raise.
+
+A small tree so callers can decide at the edge (CLI exit code, task outcome, HTTP status) without
+knowing about httpx: ``UpstreamError`` covers everything the upstream did wrong or refused, while
+``BudgetExhausted`` is our own decision not to send. Messages name the status and the path at most;
+they never carry the API token or any request header.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+
+def _rebuild(cls: type[Exception], message: str, kwargs: dict[str, Any]) -> Exception:
+    return cls(message, **kwargs)
+
+
+def _clock_text(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+class UpstreamError(Exception):
+    """The upstream API could not give us what we asked for."""
+
+
+class UpstreamUnavailable(UpstreamError):
+    """Transport failures or 5xx answers, still failing after the retries."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    # Keyword-only arguments defeat Exception's default pickling (Celery results, multiprocessing).
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), str(self), {"status": self.status}))
+
+
+class UpstreamThrottled(UpstreamError):
+    """Upstream answered 429 (or 503 with ``Retry-After``): send nothing before ``not_before``.
+
+    ``retry_after`` is in seconds (0 when upstream gave no hint); ``not_before`` is an epoch.
+    """
+
+    def __init__(
+        self, message: str, *, retry_after: float, not_before: float, status: int = 429
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.not_before = not_before
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        state = {"retry_after": self.retry_after, "not_before": self.not_before}
+        return (_rebuild, (type(self), str(self), {**state, "status": self.status}))
+
+
+class UpstreamRejected(UpstreamError):
+    """Upstream refused the request itself (a 4xx other than 429); retrying cannot help."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild, (type(self), str(self), {"status": self.status}))
+
+
+class PayloadError(UpstreamError):
+    """A 2xx answer whose body is not JSON or not the shape we expect (e.g. a truncated page)."""
+
+
+class BudgetExhausted(Exception):
+    """The shared request budget cannot afford another request before ``resume_at`` (epoch)."""
+
+    def __init__(self, resume_at: float) -> None:
+        super().__init__(f"request budget exhausted until {_clock_text(resume_at)}")
+        self.resume_at = resume_at
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.resume_at,))
