@@ -45,8 +45,17 @@ def _version() -> str:
 USER_AGENT = f"dockwatch/{_version()} (+{PROJECT_URL})"
 
 
-def build_http_client(base_url: str, token: str | None, timeout: float) -> httpx.Client:
-    """The process's single HTTP client: base URL, explicit timeouts, identifying headers."""
+def build_http_client(
+    base_url: str,
+    token: str | None,
+    timeout: float,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The process's single HTTP client: base URL, explicit timeouts, identifying headers.
+
+    ``transport`` replaces the network (``httpx.MockTransport`` in tests); nothing else changes.
+    """
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if token is not None and token.strip():
         # A header value with whitespace or control characters makes h11 quote it in its error.
@@ -58,6 +67,7 @@ def build_http_client(base_url: str, token: str | None, timeout: float) -> httpx
         headers=headers,
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,  # upstream paths end in "/"; a redirect is a fault, not a detour
+        transport=transport,
     )
 
 

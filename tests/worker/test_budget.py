@@ -8,6 +8,7 @@ import multiprocessing
 import random
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
+from typing import cast
 
 import pytest
 import redis
@@ -39,7 +40,7 @@ class SharedClock:
         self.last = 0.0
 
     def __call__(self) -> float:
-        raw = self.client.get(self.key)
+        raw = cast("bytes | None", self.client.get(self.key))
         assert raw is not None
         self.last = float(raw)
         return self.last
@@ -105,7 +106,10 @@ def budget(redis_client: redis.Redis, redis_prefix: str, clock: FakeClock) -> Re
 
 
 def _recorded(client: redis.Redis, budget: RequestBudget) -> list[float]:
-    return [score for _member, score in client.zrange(budget.budget_key, 0, -1, withscores=True)]
+    entries = cast(
+        "list[tuple[bytes, float]]", client.zrange(budget.budget_key, 0, -1, withscores=True)
+    )
+    return [score for _member, score in entries]
 
 
 def test_grants_the_limit_then_refuses(budget: RequestBudget, clock: FakeClock) -> None:
@@ -253,7 +257,7 @@ def test_the_deferral_key_expires_after_its_deadline(
     budget: RequestBudget, clock: FakeClock, redis_client: redis.Redis
 ) -> None:
     budget.defer_until(clock.now + 120)
-    ttl_ms = redis_client.pttl(budget.not_before_key)
+    ttl_ms = cast("int", redis_client.pttl(budget.not_before_key))
     assert 120_000 < ttl_ms <= 240_000
 
 
@@ -302,9 +306,10 @@ def test_two_processes_never_exceed_fifteen_in_any_hour(
         worker.join(timeout=240)
     assert [worker.exitcode for worker in workers] == [0, 0]
 
-    granted = [t for raw in redis_client.lrange(results_key, 0, -1) for t in json.loads(raw)]
+    reports = cast("list[bytes]", redis_client.lrange(results_key, 0, -1))
+    granted: list[float] = [t for report in reports for t in json.loads(report)]
     assert _max_in_any_window(granted, HOUR) == 15
-    final = float(redis_client.get(clock_key) or 0)
+    final = float(cast("bytes", redis_client.get(clock_key)))
     assert final - START > 3 * HOUR  # the run spans several windows
     # Only granted sends are recorded, and nothing younger than the pruning horizon is lost.
     recorded = Counter(_recorded(redis_client, RequestBudget(redis_client, redis_prefix, 15)))

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import cast
 
 import httpx
 import pytest
@@ -82,10 +83,7 @@ def budget(redis_client: redis.Redis, redis_prefix: str, fake_time: FakeTime) ->
 
 
 def _http(upstream: Upstream, token: str | None = TOKEN) -> httpx.Client:
-    http = build_http_client(BASE, token, timeout=5.0)
-    # Keep the factory's headers, timeouts and base URL; only the wire is swapped.
-    http._transport = httpx.MockTransport(upstream)
-    return http
+    return build_http_client(BASE, token, timeout=5.0, transport=httpx.MockTransport(upstream))
 
 
 @pytest.fixture
@@ -195,7 +193,7 @@ def test_429_with_short_retry_after_is_slept_then_retried(
     assert client.get_list({}) == PAGE
     assert fake_time.sleeps == [2.0]
     assert client.requests_made == 2
-    assert float(redis_client.get(budget.not_before_key) or 0) == START + 2
+    assert float(cast("bytes", redis_client.get(budget.not_before_key))) == START + 2
 
 
 def test_retry_after_as_an_http_date_is_honoured(
@@ -446,7 +444,7 @@ def test_the_token_is_sent_but_never_logged_raised_or_shown(
     caplog.set_level(logging.DEBUG)
     for name in ("httpx", "httpcore", "worker"):
         caplog.set_level(logging.DEBUG, logger=name)
-    host, port = real_upstream.server_address[:2]
+    host, port = cast("tuple[str, int]", real_upstream.server_address[:2])
     real_upstream.script = [  # type: ignore[attr-defined]
         (500, {"detail": "boom"}, {}),
         (429, {"detail": "slow down"}, {"Retry-After": "1"}),
@@ -461,7 +459,11 @@ def test_the_token_is_sent_but_never_logged_raised_or_shown(
             http, budget, max_attempts=3, max_wait=60, sleep=fake_time.sleep, clock=fake_time.clock
         )
         assert client.get_list({}) == PAGE
-        for call in (lambda: client.get_list({}), lambda: client.get_event(1)):
+        calls: list[Callable[[], object]] = [
+            lambda: client.get_list({}),
+            lambda: client.get_event(1),
+        ]
+        for call in calls:
             with pytest.raises((UpstreamRejected, PayloadError, UpstreamThrottled)) as raised:
                 call()
             errors.append(raised.value)

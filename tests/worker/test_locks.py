@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
+from typing import cast
 
 import pytest
 import redis
@@ -68,7 +69,7 @@ def test_the_context_manager_refuses_while_held_and_releases_on_exit(
 def test_the_lock_carries_its_ttl(redis_client: redis.Redis, key: str) -> None:
     lock = SingleFlight(redis_client, key, TTL)
     assert lock.acquire()
-    assert 0 < redis_client.pttl(key) <= TTL * 1000
+    assert 0 < cast("int", redis_client.pttl(key)) <= TTL * 1000
 
 
 def test_extend_resets_the_ttl_while_held(redis_client: redis.Redis, key: str) -> None:
@@ -76,7 +77,7 @@ def test_extend_resets_the_ttl_while_held(redis_client: redis.Redis, key: str) -
     assert lock.acquire()
     redis_client.pexpire(key, 5_000)
     assert lock.extend()
-    assert redis_client.pttl(key) > 5_000
+    assert cast("int", redis_client.pttl(key)) > 5_000
 
 
 def test_an_expired_lock_can_be_taken_over_and_the_old_holder_cannot_free_it(
@@ -119,4 +120,5 @@ def test_exactly_one_of_several_racing_processes_wins(
     for racer in racers:
         racer.join(timeout=240)
     assert [racer.exitcode for racer in racers] == [0] * 4
-    assert sorted(redis_client.lrange(results_key, 0, -1)) == [b"lost"] * 3 + [b"won"]
+    outcomes = cast("list[bytes]", redis_client.lrange(results_key, 0, -1))
+    assert sorted(outcomes) == [b"lost"] * 3 + [b"won"]
