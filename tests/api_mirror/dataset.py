@@ -72,6 +72,10 @@ def _iso(moment: dt.datetime) -> str:
     return moment.isoformat().replace("+00:00", "Z")
 
 
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
 def make_events(count: int, *, seed: int = 1, first_id: int = 1) -> list[Event]:
     """``count`` detailed events shaped like the 615 sample, with varied links and times.
 
@@ -90,11 +94,16 @@ def make_events(count: int, *, seed: int = 1, first_id: int = 1) -> list[Event]:
         docking = base + dt.timedelta(days=rng.randrange(0, 9000), seconds=rng.choice([0, 3600]))
         if rng.random() < 0.1:
             docking += dt.timedelta(microseconds=rng.randrange(1, 999999))
+        if events and offset % 7 == 3:
+            # Equal docking (and departure) times: the id tiebreak decides.
+            docking = _parse(events[-1]["docking"])
         event["docking"] = _iso(docking)
         open_ = rng.random() < 0.25
         event["departure"] = (
             None if open_ else _iso(docking + dt.timedelta(days=rng.randrange(1, 200)))
         )
+        if events and offset % 7 == 3 and not open_:
+            event["departure"] = events[-1]["departure"] or event["departure"]
         loc_id, loc_name, loc_station = rng.choice(LOCATIONS)
         station_id = loc_station if loc_station is not None else rng.choice(STATIONS)[0]
         station_name = dict(STATIONS)[station_id]
