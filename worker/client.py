@@ -79,6 +79,12 @@ def _is_event(body: Any) -> bool:
     return isinstance(body, dict) and "id" in body
 
 
+def _page(body: dict[str, Any] | None) -> dict[str, Any]:
+    if body is None:  # cannot happen: only detail requests treat 404 as "missing"
+        raise PayloadError("upstream answered a list request with nothing")
+    return body
+
+
 def _target(url: httpx.URL) -> str:
     return url.raw_path.decode("ascii", errors="replace")
 
@@ -113,15 +119,11 @@ class UpstreamClient:
 
     def get_list(self, params: Mapping[str, str]) -> dict[str, Any]:
         """One page of ``docking_event/`` with these query parameters."""
-        page = self._get(self._http.base_url.join(LIST_PATH), dict(params), _is_page, False)
-        assert page is not None  # only detail requests may answer "missing"
-        return page
+        return _page(self._get(self._http.base_url.join(LIST_PATH), dict(params), _is_page, False))
 
     def get_url(self, absolute_next_url: str) -> dict[str, Any]:
         """The page a DRF ``next``/``previous`` link points at; only links under our base URL."""
-        page = self._get(self._same_origin(absolute_next_url), None, _is_page, False)
-        assert page is not None
-        return page
+        return _page(self._get(self._same_origin(absolute_next_url), None, _is_page, False))
 
     def get_event(self, event_id: int) -> dict[str, Any] | None:
         """The detailed docking event, or None when upstream answers 404."""
