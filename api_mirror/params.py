@@ -29,7 +29,8 @@ DOCKING_FILTERS: dict[str, Comparison] = {
     "docking__lte": "lte",
 }
 ORDERING_FIELDS = frozenset({"id", "docking", "departure"})
-KNOWN_FORMATS = frozenset({"json", "api"})
+# Only JSON is served: the browsable HTML page (``format=api``) is not mirrored.
+KNOWN_FORMATS = frozenset({"json"})
 NOT_FOUND: dict[str, str] = {"detail": "Not found."}
 
 

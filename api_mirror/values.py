@@ -60,6 +60,7 @@ _SMART_SPLIT_RE = re.compile(
     re.VERBOSE,
 )
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
 _UTC_MIN = dt.datetime.min.replace(tzinfo=dt.UTC)
 _UTC_MAX = dt.datetime.max.replace(tzinfo=dt.UTC)
 
@@ -153,12 +154,17 @@ def search_terms(value: str) -> list[str]:
 
 
 def positive_int(value: str | None, *, strict: bool, cutoff: int | None = None) -> int | None:
-    """DRF's ``_positive_int``: ``None`` where DRF would fall back to the default."""
-    if value is None:
+    """DRF's ``_positive_int`` on whole numbers in ASCII digits; ``None`` means "the default".
+
+    Stricter than Python's ``int()`` (no ``1_000``, no non-ASCII digits): the Decisions count
+    only numbers written in digits.
+    """
+    text = (value or "").strip()
+    if not _WHOLE.fullmatch(text):
         return None
     try:
-        number = int(value)
-    except ValueError:
+        number = int(text)
+    except ValueError:  # more digits than int() converts: no sensible page either
         return None
     if number < 0 or (number == 0 and strict):
         return None

@@ -1,13 +1,20 @@
-"""Fixtures for the mirror's tests: SQL statement counting."""
+"""Fixtures for the mirror's tests: SQL statement counting; TestClient importable."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+# Starlette warns at import time when it finds httpx instead of httpx2; the suite turns warnings
+# into errors, so import the test client once here with that one warning silenced.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    import starlette.testclient  # noqa: F401
 
 
 class StatementCounter:

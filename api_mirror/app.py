@@ -1,0 +1,86 @@
+"""The mirror's FastAPI app: upstream-compatible docking-event routes plus operator routes.
+
+``create_app(engine, …)`` wires everything from explicit arguments (settings are read by the
+caller). The docking-event routes take every method and read the raw query string, so nothing
+of FastAPI's own validation (422) or method handling shows through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route, request_response
+from starlette.types import Receive, Scope, Send
+
+from api_mirror.context import BudgetReader, Clock, MirrorContext, utc_now
+from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
+from api_mirror.render import API_ROOT, json_response
+from api_mirror.routes import docking_events, operations
+
+DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
+
+
+class _AnyMethod:
+    """An ASGI endpoint: Starlette limits a plain function route to GET, not an ASGI app."""
+
+    def __init__(self, handler: Callable[[Request], Response]) -> None:
+        self.app = request_response(handler)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, receive, send)
+
+
+async def _not_found(request: Request, error: Exception) -> Response:
+    assert isinstance(error, StarletteHTTPException)
+    if error.status_code == 404:
+        return json_response(404, {"detail": "Not found."}, head=request.method == "HEAD")
+    return json_response(error.status_code, {"detail": error.detail})
+
+
+def create_app(
+    engine: Engine,
+    *,
+    trust_proxy: bool = False,
+    upstream_base: str = DEFAULT_UPSTREAM,
+    clock: Clock = utc_now,
+    budget: BudgetReader | None = None,
+    stale_after_seconds: float = 3600.0,
+) -> FastAPI:
+    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status."""
+    app = FastAPI(
+        title="dockwatch mirror",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        redirect_slashes=False,
+    )
+    app.state.mirror = MirrorContext(
+        engine=engine,
+        trust_proxy=trust_proxy,
+        upstream_base=upstream_base.rstrip("/"),
+        clock=clock,
+        budget=budget,
+        stale_after_seconds=stale_after_seconds,
+    )
+    metrics = MirrorMetrics(engine)
+    app.state.metrics = metrics
+    # Every method reaches these handlers, which answer upstream's 405 themselves.
+    routes = [
+        (docking_events.LIST_PATH, docking_events.list_events),
+        (docking_events.DETAIL_PATH, docking_events.detail_event),
+        (f"{API_ROOT}/docking_event", docking_events.append_slash),
+        (f"{API_ROOT}/docking_event/{{ident}}", docking_events.append_slash),
+    ]
+    for path, handler in routes:
+        app.router.routes.append(Route(path, _AnyMethod(handler), methods=None))
+    app.add_route("/healthz", operations.healthz, methods=["GET"])
+    app.add_route("/status", operations.status, methods=["GET"])
+    app.add_route("/metrics", operations.metrics, methods=["GET"])
+    app.add_exception_handler(StarletteHTTPException, _not_found)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

@@ -1,0 +1,37 @@
+"""What the HTTP app's handlers share: the engine, the clock and how to read the request."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from starlette.requests import Request
+
+Clock = Callable[[], dt.datetime]
+BudgetReader = Callable[[], Mapping[str, Any]]
+
+
+def utc_now() -> dt.datetime:
+    """The wall clock, aware UTC."""
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass(frozen=True)
+class MirrorContext:
+    """Built once by ``create_app``; handlers find it on ``request.app.state.mirror``."""
+
+    engine: Engine
+    trust_proxy: bool
+    upstream_base: str
+    clock: Clock
+    budget: BudgetReader | None
+    stale_after_seconds: float
+
+
+def context_of(request: Request) -> MirrorContext:
+    """The app's shared context."""
+    context: MirrorContext = request.app.state.mirror
+    return context

@@ -1,0 +1,1 @@
+"""HTTP route handlers: the upstream-compatible docking-event routes and the operator routes."""
