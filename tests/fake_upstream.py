@@ -16,6 +16,7 @@ import copy
 import json
 import math
 import re
+import signal
 import socket
 import struct
 import threading
@@ -789,9 +790,10 @@ class FakeUpstream:
     def _load(self, events: Iterable[Event]) -> None:
         self._events, self._rows, self._crafts = {}, {}, {}
         self._as_of = self._now()
-        for event in sorted(events, key=lambda e: e["id"]):
-            self._events[event["id"]] = copy.deepcopy(event)
-            self._capture_craft(self._events[event["id"]])
+        copies = json.loads(json.dumps(list(events)))  # much faster than deepcopy
+        for event in sorted(copies, key=lambda e: e["id"]):
+            self._events[event["id"]] = event
+            self._capture_craft(event)
         self._rows = {i: Row.of(self._canonical(e)) for i, e in self._events.items()}
 
     def delete_event(self, event_id: int) -> None:
@@ -851,7 +853,7 @@ class FakeUpstream:
         if not isinstance(craft, dict) or "id" not in craft:
             return None
         self._crafts[craft["id"]] = _Craft(
-            copy.deepcopy(craft),
+            craft,  # stored events are private and only ever replaced, never edited in place
             parse_duration(craft.get("time_in_space")),
             parse_duration(craft.get("time_docked")),
         )
@@ -917,7 +919,8 @@ class FakeUpstream:
             response = _json_response(405, {"detail": f'Method "{method}" not allowed.'}, route)
             return response
         suffix = "?format=json" if fmt == "json" else ""
-        base = _request_base(headers or {}, self._host, self._port)
+        port = self.port if self._server is not None else self._port
+        base = _request_base(headers or {}, self._host, port)
         with self._lock:
             if route == "detail":
                 return self._detail(event_id, base, suffix)
@@ -1158,12 +1161,14 @@ def main(argv: list[str] | None = None) -> None:
     now = datetime.now(UTC)
     events = generate_history(args.events, args.open, args.seed, now=now)
     fake = FakeUpstream(events, host=args.host, port=args.port, clock=lambda: datetime.now(UTC))
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
     with fake:
         print(f"fake LL2 serving {len(events)} docking events at {fake.base_url}", flush=True)
-        try:
-            threading.Event().wait()
-        except KeyboardInterrupt:
-            print("stopping", flush=True)
+        while not done.wait(0.5):
+            pass
+    print("stopped", flush=True)
 
 
 def iter_pages(fake: FakeUpstream, query: str = "") -> Iterator[dict[str, Any]]:

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATA_DIR
-from tests.fake_upstream import FakeUpstream, iter_pages, split_search_terms
+from tests.fake_upstream import FakeUpstream, Fault, iter_pages, split_search_terms
 from tests.upstream_data import (
     DEFAULT_NOW,
     format_duration,
@@ -628,6 +628,21 @@ def test_set_departure_is_visible_and_removed_field_stays_removed(
     assert tiny.event(4)["departure"] == "2025-01-01T00:00:00Z"
 
 
+def test_spacecraft_edits_show_on_every_event_embedding_it(
+    tiny: FakeUpstream, tiny_client: httpx.Client
+) -> None:
+    tiny.update_event(4, {"flight_vehicle.spacecraft.name": "Crew Dragon Endeavour II"})
+    assert _craft(tiny_client, 5)["name"] == "Crew Dragon Endeavour II"
+    assert ids(listing(tiny_client, "search=endeavour+ii")) == [4, 5]
+
+
+def test_events_accessor_returns_private_copies(tiny: FakeUpstream) -> None:
+    events = tiny.events
+    events[0]["docking"] = "1999-01-01T00:00:00Z"
+    assert tiny.event(1)["docking"] == "2020-01-01T00:00:00Z"
+    assert [e["id"] for e in events] == tiny.ids == [1, 2, 3, 4, 5, 6]
+
+
 # --- faults ----------------------------------------------------------------------------------
 
 
@@ -749,6 +764,13 @@ def test_unrouted_paths_do_not_use_up_faults(tiny: FakeUpstream, tiny_client: ht
     tiny.faults.server_error()
     assert tiny_client.get("/spacecraft/").status_code == 404
     assert listing(tiny_client, "").status_code == 500
+
+
+def test_generic_fault_objects_can_be_injected(
+    tiny: FakeUpstream, tiny_client: httpx.Client
+) -> None:
+    tiny.inject(Fault("status", route="list", times=2, status=502))
+    assert [listing(tiny_client, "").status_code for _ in range(3)] == [502, 502, 200]
 
 
 # --- request log -----------------------------------------------------------------------------
