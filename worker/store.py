@@ -156,18 +156,42 @@ def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) 
     return {row["id"] for row in to_write}
 
 
-def _open_spacecraft(session: Session, spacecraft_ids: Sequence[int]) -> set[int]:
-    """Spacecraft that have a docking event without a departure (their time_docked grows)."""
+def _open_dockings(session: Session, spacecraft_ids: Sequence[int]) -> set[tuple[int, int]]:
+    """(event id, spacecraft id) of stored events without a departure for these spacecraft."""
     if not spacecraft_ids:
         return set()
     event, flight = _table(DockingEvent), _table(SpacecraftFlight)
     query = (
-        select(flight.c.spacecraft_id)
-        .join(event, event.c.flight_vehicle_id == flight.c.id)
+        select(event.c.id, flight.c.spacecraft_id)
+        .join(flight, event.c.flight_vehicle_id == flight.c.id)
         .where(event.c.departure.is_(None), flight.c.spacecraft_id.in_(spacecraft_ids))
-        .distinct()
     )
-    return {row[0] for row in session.connection().execute(query)}
+    return {(row[0], row[1]) for row in session.connection().execute(query)}
+
+
+def _docked_before_and_after(
+    session: Session, events: Sequence[ParsedEvent]
+) -> tuple[set[int], set[int]]:
+    """Spacecraft with an open docking before this page, and after it is applied.
+
+    ``time_docked`` grows only while a spacecraft is docked somewhere; when that changes, the
+    stored duration must be re-based on the value just fetched.
+    """
+    crafts = [e.spacecraft["id"] for e in events if e.spacecraft is not None]
+    stored = _open_dockings(session, crafts)
+    before = {craft for _, craft in stored}
+    page_ids = {e.event["id"] for e in events}
+    after = {craft for event_id, craft in stored if event_id not in page_ids}
+    for parsed in events:
+        departure_known = "departure" in parsed.event
+        still_open = (
+            parsed.event.get("departure") is None
+            if departure_known
+            else any(event_id == parsed.event["id"] for event_id, _ in stored)
+        )
+        if parsed.spacecraft is not None and still_open:
+            after.add(parsed.spacecraft["id"])
+    return before, after
 
 
 def _predicted(stored: Row, column: str, grows: bool, now: dt.datetime) -> int | None:
@@ -194,17 +218,21 @@ def _durations_drifted(stored: Row, incoming: Row, docked: bool, now: dt.datetim
     return False
 
 
-def _upsert_spacecraft(session: Session, rows: Iterable[Row], now: dt.datetime) -> set[int]:
-    incoming = _merge_by_id(rows)
+def _upsert_spacecraft(
+    session: Session, events: Sequence[ParsedEvent], now: dt.datetime
+) -> set[int]:
+    incoming = _merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
     stored = _load(session, Spacecraft, list(incoming))
-    docked = _open_spacecraft(session, [ident for ident in incoming if ident in stored])
+    docked_before, docked_after = _docked_before_and_after(session, events)
     to_write = []
     for ident, row in incoming.items():
         old = stored.get(ident)
+        docked = ident in docked_before
         if (
             old is None
             or _differences(old, row, VOLATILE_SPACECRAFT)
-            or _durations_drifted(old, row, ident in docked, now)
+            or docked != (ident in docked_after)
+            or _durations_drifted(old, row, docked, now)
         ):
             to_write.append({**(old or {}), **row})
     _write(session, Spacecraft, to_write)
@@ -284,7 +312,7 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
 
     craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
     owners = collect(craft_pairs)
-    written = _upsert_spacecraft(session, (row for _, row in craft_pairs if row), now)
+    written = _upsert_spacecraft(session, events, now)
     touched.update(owner for ident in written for owner in owners[ident])
     result.rows_written += len(written)
 

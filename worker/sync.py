@@ -209,12 +209,14 @@ class SyncEngine:
             params.update({"docking__gte": isoformat_z(oldest), "ordering": "id"})
         page = self.client.get_list(params)
         seen: set[int] = set()
-        clean = True
+        clean, offset = True, 0
         while True:
-            ids, skipped = self._commit_page(summary, page["results"], notify=True)
+            results = page["results"]
+            ids, skipped = self._commit_page(summary, results, notify=True)
             seen.update(ids)
-            clean = clean and skipped == 0
             next_link = page.get("next") if oldest is not None else None
+            clean = clean and skipped == 0 and page_is_whole(page, offset)
+            offset += PAGE_SIZE
             if not next_link:
                 break
             page = self.client.get_url(str(next_link))
@@ -257,13 +259,13 @@ class SyncEngine:
         if next_link and not results:
             raise PayloadError("upstream sent an empty page with a next link")
         ids = [item["id"] for item in results if isinstance(item, dict) and "id" in item]
-        short = bool(next_link) and len(results) < PAGE_SIZE
+        whole = page_is_whole(page, request_offset)
         ordered = ids == sorted(set(ids))
         done = not next_link
 
         def checkpoint(session: Session, seen: list[int], skipped: int) -> None:
             now = self.clock()
-            clean = not short and ordered and skipped == 0 and len(ids) == len(results)
+            clean = whole and ordered and skipped == 0 and len(ids) == len(results)
             if clean:
                 upper = None if done else max(ids, default=last_id)
                 _add_candidates(
@@ -312,6 +314,18 @@ class SyncEngine:
                 summary.removed += delete_events(session, [event_id])
                 session.exec(forget)
             self._committed()
+
+
+def page_is_whole(page: dict[str, Any], offset: int) -> bool:
+    """Whether a page holds as many rows as its ``count`` promises at this offset.
+
+    Only a whole page can prove an event missing; a short or truncated one proves nothing.
+    """
+    count = page.get("count")
+    if not isinstance(count, int) or isinstance(count, bool):
+        return False
+    expected = max(0, min(PAGE_SIZE, count - offset))
+    return len(page["results"]) == expected
 
 
 def _local_ids_between(session: Session, lower: int | None, upper: int | None) -> set[int]:

@@ -1,0 +1,125 @@
+"""A sync engine wired to a fake upstream, a real Redis budget and a controllable clock.
+
+Shared by the sync tests, the notification tests and the benchmarks: the fake upstream and the
+engine read the same clock, so durations, budget windows and "not before" deadlines all move
+only when a test calls ``advance``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from typing import Any
+
+import redis
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from api_mirror.graph import load_graphs
+from api_mirror.serialize import LinkStyle, serialize_event
+from models.tables import DockingEvent
+from tests.fake_upstream import FakeUpstream
+from worker.budget import RequestBudget
+from worker.client import UpstreamClient, build_http_client
+from worker.sync import CycleSummary, Mode, Recorder, SyncEngine
+
+REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"
+
+
+class SyncHarness:
+    """One engine + client + budget on a fake upstream; the clock moves only on ``advance``."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        fake: FakeUpstream,
+        key_prefix: str,
+        *,
+        limit_per_hour: int = 1000,
+        record: Recorder | None = None,
+        notify_backfill: bool = False,
+        timeout: float = 5.0,
+        max_attempts: int = 3,
+        max_wait: float = 5.0,
+    ) -> None:
+        self.engine = engine
+        self.fake = fake
+        self.now: dt.datetime = fake.now
+        fake.clock = lambda: self.now
+        self.redis = redis.Redis.from_url(REDIS_URL)
+        self.budget = RequestBudget(
+            self.redis, key_prefix, limit_per_hour, clock=lambda: self.now.timestamp()
+        )
+        self.sleeps: list[float] = []
+        self.http = build_http_client(fake.base_url + "/", None, timeout)
+        self.client = UpstreamClient(
+            self.http,
+            self.budget,
+            max_attempts=max_attempts,
+            max_wait=max_wait,
+            sleep=self.sleeps.append,
+            clock=lambda: self.now.timestamp(),
+        )
+        self.sync = SyncEngine(
+            engine,
+            self.client,
+            self.budget,
+            clock=lambda: self.now,
+            record=record,
+            notify_backfill=notify_backfill,
+        )
+
+    def advance(self, delta: dt.timedelta) -> dt.datetime:
+        """Move the shared clock forward."""
+        self.now = self.now + delta
+        return self.now
+
+    def cycle(self, mode: Mode = Mode.POLL) -> CycleSummary:
+        """Run one cycle."""
+        return self.sync.run_cycle(mode)
+
+    def fill(self) -> CycleSummary:
+        """Run cycles until the first fill is done (the budget is assumed large enough)."""
+        summary = self.cycle()
+        assert summary.complete, summary
+        return summary
+
+    def local_events(self) -> dict[int, dict[str, Any]]:
+        """Every stored event as detailed JSON with upstream urls, durations as of now."""
+        with Session(self.engine) as session:
+            ids = list(session.exec(select(DockingEvent.id).order_by(DockingEvent.id)).all())
+            graphs = load_graphs(session, ids)
+        links = LinkStyle(base=UPSTREAM_BASE)
+        return {
+            graph.event.id: serialize_event(graph, mode="detailed", links=links, now=self.now)
+            for graph in graphs
+        }
+
+    def upstream_events(self) -> dict[int, dict[str, Any]]:
+        """Every upstream event as the fake serves it now (detailed)."""
+        served = {}
+        offset = 0
+        while True:
+            response = self.fake.respond(
+                "GET", f"/2.2.0/docking_event/?mode=detailed&limit=100&offset={offset}"
+            )
+            page = json.loads(response.body)
+            for event in page["results"]:
+                served[event["id"]] = event
+            if not page["next"]:
+                return served
+            offset += 100
+
+    def close(self) -> None:
+        """Release sockets."""
+        self.http.close()
+        self.redis.close()
+
+
+def without_event_urls(events: dict[int, dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """The events with their own ``url`` removed (it names the serving host)."""
+    return {
+        ident: {k: v for k, v in event.items() if k != "url"} for ident, event in events.items()
+    }
