@@ -3,9 +3,10 @@
 The envelope follows PRODUCT.md (Notifications). Choices the contract leaves open:
 
 - ``id`` is a hash of the change itself: subject, transition, the new field values and the
-  event's revision (``row_version`` and ``first_seen_at`` after the change). A re-sync that
-  finds the same change computes the same id; a genuinely new change (even one that flips a
-  value back, or an event re-created after a removal) gets a new one.
+  event's revision (its ``row_version`` after the change and the number of removals recorded
+  for it before). A re-sync that finds the same change computes the same id; a genuinely new
+  change (even one that flips a value back, or an event re-created after a removal) gets a
+  new one.
 - ``sequence`` uses the CloudEvents *sequence* extension, whose value must be a string that
   orders lexicographically: the per-subject counter as a zero-padded decimal
   (``SEQUENCE_DIGITS`` wide), so a plain string compare and ``int()`` agree.

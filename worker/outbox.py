@@ -16,16 +16,18 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, case, func, insert, select
 from sqlmodel import Session
 
 from api_mirror.graph import EventGraph, load_graphs
 from api_mirror.serialize import LinkStyle, serialize_events
 from models.tables import OutboxEntry
-from worker.cloudevents import build_event, format_sequence
-from worker.store import Change
+from worker.cloudevents import EVENT_TYPES, build_event, format_sequence
+from worker.store import Change, ChangeKind
 
 log = logging.getLogger(__name__)
+
+REMOVED_TYPE = EVENT_TYPES[ChangeKind.REMOVED]
 
 
 class OutboxError(Exception):
@@ -45,14 +47,17 @@ def _graphs(session: Session, ids: Sequence[int]) -> dict[int, EventGraph]:
         return {graph.event.id: graph for graph in load_graphs(reader, ids)}
 
 
-def _last_sequences(session: Session, subjects: list[str]) -> dict[str, int]:
+def _history(session: Session, subjects: list[str]) -> dict[str, tuple[int, int]]:
+    """Per subject: the last sequence recorded and how many removals were recorded."""
     table = _table()
+    removals = func.sum(case((table.c.type == REMOVED_TYPE, 1), else_=0))
     query = (
-        select(table.c.subject, func.max(table.c.sequence))
+        select(table.c.subject, func.max(table.c.sequence), removals)
         .where(table.c.subject.in_(subjects))
         .group_by(table.c.subject)
     )
-    return {subject: int(last) for subject, last in session.connection().execute(query)}
+    rows = session.connection().execute(query)
+    return {subject: (int(last), int(removed)) for subject, last, removed in rows}
 
 
 def _existing_ids(session: Session, event_ids: list[str]) -> set[str]:
@@ -61,9 +66,10 @@ def _existing_ids(session: Session, event_ids: list[str]) -> set[str]:
     return set(session.connection().execute(query).scalars())
 
 
-def _revision(graph: EventGraph) -> str:
-    event = graph.event
-    return f"{event.row_version}@{event.first_seen_at.isoformat()}"
+def _revision(graph: EventGraph, removals: int) -> str:
+    # row_version tells apart a value changed back and forth; the removals recorded so far
+    # tell apart an event re-created (row_version 1 again) after it was removed.
+    return f"g{removals}v{graph.event.row_version}"
 
 
 def record_changes(
@@ -83,14 +89,16 @@ def record_changes(
     links = LinkStyle(base=upstream_base.rstrip("/"))
     serialized = serialize_events([graphs[i] for i in ids], mode="normal", links=links, now=now)
     documents = dict(zip(ids, serialized, strict=True))
+    history = _history(session, [str(ident) for ident in ids])
     built: dict[str, dict[str, Any]] = {}
     for change in changes:
         graph = graphs[change.event_id]
+        _, removals = history.get(str(change.event_id), (0, 0))
         event = build_event(
             change,
             documents[change.event_id],
             space_station_id=graph.event.space_station_id,
-            revision=_revision(graph),
+            revision=_revision(graph, removals),
             sequence=1,  # assigned below, once the duplicates are gone (no gaps)
             upstream_base=upstream_base,
             now=now,
@@ -98,7 +106,7 @@ def record_changes(
         built.setdefault(event["id"], event)
     existing = _existing_ids(session, list(built))
     fresh = [event for ident, event in built.items() if ident not in existing]
-    last = _last_sequences(session, sorted({event["subject"] for event in fresh}))
+    last = {subject: sequence for subject, (sequence, _) in history.items()}
     rows = []
     for event in fresh:
         number = last[event["subject"]] = last.get(event["subject"], 0) + 1

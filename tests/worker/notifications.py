@@ -173,3 +173,9 @@ def own_redis(port: int) -> Iterator[subprocess.Popen[bytes]]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def group_pending(client: redis.Redis, stream: str, group: str) -> int:
+    """How many entries the group delivered but nobody acknowledged."""
+    summary: Any = client.xpending(stream, group)
+    return int(summary["pending"])

@@ -1,0 +1,92 @@
+"""``dockwatch subscribe`` prints one JSON line per notification and acknowledges it."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import redis
+from click.testing import CliRunner
+
+from tests.conftest import REDIS_URL
+from tests.worker.notifications import free_port, group_pending
+from worker.cli_subscribe import redacted, subscribe_command
+
+
+def publish(client: redis.Redis, stream: str, *subjects: str) -> list[str]:
+    ids = []
+    for subject in subjects:
+        event = {"specversion": "1.0", "id": f"id-{subject}", "subject": subject}
+        client.xadd(stream, {"event": json.dumps(event)})
+        ids.append(event["id"])
+    return ids
+
+
+def subscribe(stream: str, *args: str, redis_url: str = REDIS_URL) -> Any:
+    env = {"DOCKWATCH_REDIS_URL": redis_url, "DOCKWATCH_STREAM": stream}
+    return CliRunner().invoke(subscribe_command, list(args), env=env)
+
+
+def test_subscribe_prints_one_json_line_per_event_and_acknowledges_it(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    ids = publish(redis_client, stream, "1", "2", "3")
+
+    result = subscribe(stream, "--group", "cli", "--from-start", "--count", "3")
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert [json.loads(line)["id"] for line in lines] == ids
+    assert group_pending(redis_client, stream, "cli") == 0
+
+
+def test_subscribe_again_with_the_same_group_resumes_after_what_it_printed(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    publish(redis_client, stream, "1", "2")
+    subscribe(stream, "--group", "cli", "--from-start", "--count", "2")
+    later = publish(redis_client, stream, "3")
+
+    result = subscribe(stream, "--group", "cli", "--from-start", "--count", "1")
+
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == later
+
+
+def test_subscribe_without_from_start_skips_the_history_of_a_new_group(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    publish(redis_client, stream, "old")
+    redis_client.xgroup_create(stream, "late", id="$")  # as a first run would create it
+    new = publish(redis_client, stream, "new")
+
+    result = subscribe(stream, "--group", "late", "--count", "1")
+
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == new
+
+
+def test_subscribe_to_an_unreachable_redis_fails_with_one_line(redis_prefix: str) -> None:
+    url = f"redis://:secret@127.0.0.1:{free_port()}/0"
+
+    result = subscribe(f"{redis_prefix}:events", "--count", "1", redis_url=url)
+
+    assert result.exit_code == 1
+    assert len(result.output.strip().splitlines()) == 1
+    assert "cannot read notifications from Redis" in result.output
+    assert "secret" not in result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_bad_setting_fails_with_one_line_naming_it(redis_prefix: str) -> None:
+    result = subscribe(f"{redis_prefix}:events", redis_url="http://nope")
+
+    assert result.exit_code == 1
+    assert "DOCKWATCH_REDIS_URL" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_redacted_hides_only_the_password() -> None:
+    assert redacted("redis://user:pw@host:6380/1") == "redis://user:***@host:6380/1"
+    assert redacted("redis://localhost:6379/0") == "redis://localhost:6379/0"
