@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     stream_retention_days: Annotated[float, Field(ge=7)] = 7.0
     stale_after_seconds: Annotated[float, Field(gt=0)] = 3600.0
     trust_proxy: bool = False
+    # The sync lock lives this long without a heartbeat: how soon a killed cycle's lock frees.
+    sync_lock_ttl_seconds: Annotated[float, Field(ge=2, le=3600)] = 60.0
 
     @field_validator("upstream_url")
     @classmethod

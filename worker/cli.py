@@ -59,7 +59,8 @@ def configure_logging(verbose: bool) -> None:
         stream=sys.stderr,
     )
     if not verbose:
-        logging.getLogger("httpx").setLevel(logging.WARNING)
+        for noisy in ("httpx", "alembic"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
 @click.group()
@@ -90,18 +91,17 @@ def db_upgrade() -> None:
 @one_line_errors
 def sync(full: bool) -> None:
     """Run one sync cycle now, in this process, and print a JSON summary."""
-    from worker.runtime import build_runtime, run_locked_cycle
+    from worker.runtime import build_runtime, relay_now, run_locked_cycle
     from worker.sync import Mode
 
     runtime = build_runtime(settings())
     try:
-        relay = _relay_hook(runtime)
-        summary = run_locked_cycle(runtime, Mode.FULL if full else Mode.POLL, after_commit=relay)
+        mode = Mode.FULL if full else Mode.POLL
+        summary = run_locked_cycle(runtime, mode, after_commit=lambda: relay_now(runtime))
         if summary is None:
             click.echo("dockwatch: a sync cycle is already running; nothing to do", err=True)
             return
-        if relay is not None:
-            relay()
+        _relay_remaining(runtime)
         click.echo(json.dumps(summary.as_json()))
         if summary.error is not None:
             fail(f"sync failed: {summary.error}")
@@ -109,32 +109,25 @@ def sync(full: bool) -> None:
         runtime.close()
 
 
-def _relay_hook(runtime: Any) -> Callable[[], None] | None:
-    """Publish the outbox right after a commit (None until notifications exist)."""
+def _relay_remaining(runtime: Any) -> None:
+    """A last relay pass; Redis being down only delays notifications (they stay queued)."""
+    from worker.relay import RelayUnavailable
+    from worker.runtime import relay_now
+
     try:
-        from worker.relay import relay_pending
-    except ImportError:
-        return None
-    conf = runtime.settings
-
-    def relay() -> None:
-        relay_pending(
-            runtime.engine,
-            runtime.redis,
-            stream=conf.stream,
-            retention_days=conf.stream_retention_days,
-        )
-
-    return relay
+        relay_now(runtime)
+    except (RelayUnavailable, OSError) as error:
+        click.echo(f"dockwatch: notifications stay queued: {error}", err=True)
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
-def status() -> None:
-    """Freshness, last sync results, request budget and outbox backlog."""
+def status(as_json: bool) -> None:
+    """Freshness, last sync results, request budget and outbox backlog (exit 3 when stale)."""
     from worker.status_report import status_command
 
-    status_command(settings())
+    status_command(settings(), as_json=as_json)
 
 
 @main.command()
@@ -149,12 +142,14 @@ def serve(host: str, port: int) -> None:
 
 
 @main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Mirror address.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Mirror port.")
 @one_line_errors
-def run() -> None:
+def run(host: str, port: int) -> None:
     """The main job: migrations, worker, beat, relay and mirror, in the foreground."""
     from worker.supervisor import run_everything
 
-    run_everything(settings())
+    run_everything(settings(), host, port)
 
 
 def _register_optional_commands() -> None:

@@ -8,28 +8,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from models.db import DatabaseError, make_engine, upgrade
 from settings import Settings
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient, build_http_client
 from worker.locks import SingleFlight
+from worker.outbox import record_changes
+from worker.relay import relay_pending
+from worker.store import Change
 from worker.sync import CycleSummary, Mode, Recorder, SyncEngine
 
 log = logging.getLogger(__name__)
-
-# Long enough for the slowest cycle the budget allows (15 requests, each up to its timeout and
-# retries); the lock is extended after every committed page anyway.
-SYNC_LOCK_TTL_SECONDS = 1800
 
 
 class ServiceError(Exception):
@@ -97,7 +97,7 @@ class Runtime:
     def sync_lock(self) -> SingleFlight:
         """The fleet-wide single-flight lock of the sync cycle."""
         return SingleFlight(
-            self.redis, f"{self.settings.key_prefix}:sync-lock", SYNC_LOCK_TTL_SECONDS
+            self.redis, f"{self.settings.key_prefix}:sync-lock", self.settings.sync_lock_ttl_seconds
         )
 
     def close(self) -> None:
@@ -123,33 +123,42 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     return Runtime(settings, engine, redis_client, budget, client)
 
 
-def outbox_recorder(runtime: Runtime) -> Recorder | None:
-    """The recorder writing notifications into the outbox (None until notifications exist)."""
-    try:
-        from worker.outbox import record_changes
-    except ImportError:
-        return None
+def outbox_recorder(runtime: Runtime) -> Recorder:
+    """Writes a page's changes into the outbox, inside the page's transaction."""
     upstream = runtime.settings.upstream_url
 
-    def record(session: Any, changes: Any, now: Any) -> int:
+    def record(session: Session, changes: list[Change], now: dt.datetime) -> int:
         return record_changes(session, changes, upstream_base=upstream, now=now)
 
     return record
 
 
+def relay_now(runtime: Runtime) -> int:
+    """Publish the outbox now (right after a commit); returns how many entries went out."""
+    return relay_pending(
+        runtime.engine,
+        runtime.redis,
+        stream=runtime.settings.stream,
+        retention_days=runtime.settings.stream_retention_days,
+    )
+
+
 def run_locked_cycle(
     runtime: Runtime, mode: Mode, *, after_commit: Callable[[], object] | None = None
 ) -> CycleSummary | None:
-    """One sync cycle under the single-flight lock; None when another cycle holds it."""
+    """One sync cycle under the single-flight lock; None when another cycle holds it.
+
+    A heartbeat thread keeps the lock alive while the cycle runs, so its TTL can stay short:
+    a cycle killed outright frees the lock within one TTL.
+    """
     lock = runtime.sync_lock()
     if not lock.acquire():
         return None
-
-    def committed() -> None:
-        lock.extend()
-        if after_commit is not None:
-            after_commit()
-
+    stop = threading.Event()
+    heartbeat = threading.Thread(
+        target=_keep_alive, args=(lock, stop), name="sync-lock-heartbeat", daemon=True
+    )
+    heartbeat.start()
     try:
         engine = SyncEngine(
             runtime.engine,
@@ -157,9 +166,20 @@ def run_locked_cycle(
             runtime.budget,
             clock=runtime.clock,
             record=outbox_recorder(runtime),
-            after_commit=committed,
+            after_commit=after_commit,
             notify_backfill=runtime.settings.notify_backfill,
         )
         return engine.run_cycle(mode)
     finally:
+        stop.set()
+        heartbeat.join()
         lock.release()
+
+
+def _keep_alive(lock: SingleFlight, stop: threading.Event) -> None:
+    while not stop.wait(lock.ttl_seconds / 3):
+        if not lock.extend():
+            log.error(
+                "lost the sync lock (Redis unreachable or TTL passed); another cycle may start"
+            )
+            return

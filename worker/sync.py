@@ -190,8 +190,8 @@ class SyncEngine:
             return
         try:
             self.after_commit()
-        except Exception:  # the relay retries later; the data is committed
-            log.exception("after-commit hook failed; notifications stay in the outbox")
+        except Exception as error:  # noqa: BLE001 - the data is committed; the relay retries
+            log.warning("after-commit hook failed (notifications stay in the outbox): %s", error)
 
     def _notify_sweep(self) -> bool:
         return self._fill_done() or self.notify_backfill

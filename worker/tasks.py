@@ -9,7 +9,7 @@ from typing import Any
 from celery import shared_task
 
 from settings import get_settings
-from worker.runtime import Runtime, build_runtime, run_locked_cycle
+from worker.runtime import Runtime, build_runtime, relay_now, run_locked_cycle
 from worker.sync import Mode
 
 log = logging.getLogger(__name__)
@@ -22,15 +22,7 @@ def runtime() -> Runtime:
 
 
 def _relay() -> int:
-    from worker.relay import relay_pending
-
-    rt = runtime()
-    return relay_pending(
-        rt.engine,
-        rt.redis,
-        stream=rt.settings.stream,
-        retention_days=rt.settings.stream_retention_days,
-    )
+    return relay_now(runtime())
 
 
 def _cycle(mode: Mode) -> dict[str, Any]:
