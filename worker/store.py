@@ -220,23 +220,25 @@ def _durations_drifted(stored: Row, incoming: Row, docked: bool, now: dt.datetim
 
 def _upsert_spacecraft(
     session: Session, events: Sequence[ParsedEvent], now: dt.datetime
-) -> set[int]:
+) -> tuple[int, set[int]]:
+    """Upsert spacecraft; returns (rows written, ids whose non-volatile fields changed).
+
+    A write that only re-bases the durations is bookkeeping, not a change to the event.
+    """
     incoming = _merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
     stored = _load(session, Spacecraft, list(incoming))
     docked_before, docked_after = _docked_before_and_after(session, events)
-    to_write = []
+    to_write, changed = [], set()
     for ident, row in incoming.items():
         old = stored.get(ident)
         docked = ident in docked_before
-        if (
-            old is None
-            or _differences(old, row, VOLATILE_SPACECRAFT)
-            or docked != (ident in docked_after)
-            or _durations_drifted(old, row, docked, now)
-        ):
-            to_write.append({**(old or {}), **row})
+        if old is None or _differences(old, row, VOLATILE_SPACECRAFT):
+            changed.add(ident)
+        elif docked == (ident in docked_after) and not _durations_drifted(old, row, docked, now):
+            continue
+        to_write.append({**(old or {}), **row})
     _write(session, Spacecraft, to_write)
-    return {row["id"] for row in to_write}
+    return len(to_write), changed
 
 
 def _classify(old: Row | None, new: Row) -> Change | None:
@@ -312,9 +314,9 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
 
     craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
     owners = collect(craft_pairs)
-    written = _upsert_spacecraft(session, events, now)
-    touched.update(owner for ident in written for owner in owners[ident])
-    result.rows_written += len(written)
+    written_count, changed = _upsert_spacecraft(session, events, now)
+    touched.update(owner for ident in changed for owner in owners[ident])
+    result.rows_written += written_count
 
     _apply_events(session, [event.event for event in events], now, result, touched)
     return result
