@@ -28,7 +28,10 @@ def _columns(model: type[SQLModel]) -> tuple[str, ...]:
 def _row_values(row: SQLModel | None) -> tuple[Any, ...] | None:
     if row is None:
         return None
-    return tuple(getattr(row, name) for name in _columns(type(row)))
+    # Loaded column values live in the instance __dict__; reading it skips the ORM descriptors,
+    # which would cost as much as serializing the page.
+    loaded = row.__dict__
+    return tuple(loaded.get(name) for name in _columns(type(row)))
 
 
 def graph_fingerprint(graph: EventGraph) -> tuple[Any, ...]:
