@@ -1,0 +1,95 @@
+"""The Celery side: the beat schedule's shape, and a real worker + beat running the poll."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, func, select
+
+from models.db import make_engine
+from models.tables import DockingEvent
+from tests.cli_helpers import cli_env
+from tests.fake_upstream import FakeUpstream
+from tests.upstream_data import DEFAULT_NOW, generate_history
+from worker.schedule import derive_cadence
+
+
+@pytest.mark.parametrize("limit", [1, 15, 60, 3600])
+def test_poll_and_sweep_together_never_plan_more_than_the_budget(limit: int) -> None:
+    cadence = derive_cadence(limit, 0.2)
+    planned = 3600 / cadence.poll + 3600 / cadence.sweep
+    assert planned <= limit + 1e-9
+
+
+def test_default_cadence_polls_every_five_minutes() -> None:
+    cadence = derive_cadence(15, 0.2)
+    assert (cadence.poll, cadence.sweep) == (300.0, 1200.0)
+
+
+def test_explicit_poll_interval_can_only_slow_the_poll() -> None:
+    assert derive_cadence(15, 0.2, poll_interval_override=60).poll == 300.0
+    assert derive_cadence(15, 0.2, poll_interval_override=900).poll == 900.0
+
+
+def test_beat_schedule_names_registered_tasks_and_expires_stale_runs() -> None:
+    import celeryconfig
+    from worker.app import app
+
+    app.loader.import_default_modules()
+    schedule = celeryconfig.beat_schedule
+    assert set(schedule) == {"poll", "sweep", "relay"}
+    for entry in schedule.values():
+        assert entry["task"] in app.tasks
+        assert entry["options"]["expires"] == entry["schedule"]
+    assert celeryconfig.task_acks_late is True
+    assert celeryconfig.worker_prefetch_multiplier == 1
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with FakeUpstream(generate_history(650, 12, seed=5), now=DEFAULT_NOW) as upstream:
+        yield upstream
+
+
+def stored(database_url: str) -> int:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return int(session.exec(select(func.count()).select_from(DockingEvent)).one())
+    except Exception:  # noqa: BLE001 - the worker may not have migrated the database yet
+        return 0
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_real_worker_and_beat_run_the_scheduled_poll(
+    database_url: str, redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    env = cli_env(database_url, redis_prefix, fake.base_url, DOCKWATCH_RATE_LIMIT_PER_HOUR="3600")
+    argv = [sys.executable, "-m", "celery", "-A", "worker.app", "worker", "--beat"]
+    argv += ["--concurrency", "1", "--schedule", str(tmp_path / "beat-schedule")]
+    argv += ["--loglevel", "INFO", "--without-gossip", "--without-mingle"]
+    worker = subprocess.Popen(
+        argv, env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    try:
+        deadline = time.monotonic() + 90
+        # Two scheduled runs: the first fills the mirror, a later one polls (1 request).
+        while not (stored(database_url) == 650 and fake.log.count() >= 8):
+            assert worker.poll() is None, worker.communicate()[0][-3000:]
+            assert time.monotonic() < deadline, "the scheduled poll never ran"
+            time.sleep(0.2)
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output = worker.communicate(timeout=60)[0]
+    assert "dockwatch.sync_poll" in output
+    polls = [r for r in fake.log.records if "docking__gte" in r.params]
+    assert polls, "no incremental poll reached the upstream"
+    assert worker.returncode == 0, output[-3000:]
