@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
+
+from api_mirror.response_cache import ResponseCache
 
 Clock = Callable[[], dt.datetime]
 BudgetReader = Callable[[], Mapping[str, Any]]
@@ -29,6 +31,7 @@ class MirrorContext:
     clock: Clock
     budget: BudgetReader | None
     stale_after_seconds: float
+    cache: ResponseCache = field(default_factory=ResponseCache)
 
 
 def context_of(request: Request) -> MirrorContext:

@@ -1,59 +1,22 @@
 """Validators for conditional requests: a weak ETag over the stored data, and Last-Modified.
 
 The durations in a body grow every second, so hashing the bytes would never repeat. The ETag
-hashes what the body is built from instead: every stored column of every row in the served
-graphs, the count and the request's shape (base, parameters). A sync that changes any of it,
-nested rows included, changes the ETag.
+covers what the body is built from instead: the data version (bumped by every sync write,
+nested rows and deletions included) and the request's shape (base, path, parameters).
+``Last-Modified`` is the moment of the last data write.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Hashable
 from email.utils import format_datetime, parsedate_to_datetime
-from functools import cache
-from typing import Any
-
-from sqlmodel import SQLModel
-
-from api_mirror.graph import EventGraph
 
 
-@cache
-def _columns(model: type[SQLModel]) -> tuple[str, ...]:
-    return tuple(column.key for column in model.__table__.columns)  # type: ignore[attr-defined]
-
-
-def _row_values(row: SQLModel | None) -> tuple[Any, ...] | None:
-    if row is None:
-        return None
-    # Loaded column values live in the instance __dict__; reading it skips the ORM descriptors,
-    # which would cost as much as serializing the page.
-    loaded = row.__dict__
-    return tuple(loaded.get(name) for name in _columns(type(row)))
-
-
-def graph_fingerprint(graph: EventGraph) -> tuple[Any, ...]:
-    """Everything stored that a graph's JSON is built from."""
-    rows = (
-        graph.event,
-        graph.flight,
-        graph.spacecraft,
-        graph.status,
-        graph.config,
-        graph.config_type,
-        graph.agency,
-        graph.location,
-        graph.location_station,
-        graph.space_station,
-    )
-    return (*(_row_values(row) for row in rows), graph.spacecraft_has_open_docking)
-
-
-def weak_etag(shape: Iterable[Any], graphs: Iterable[EventGraph]) -> str:
-    """``W/"…"`` over the request's shape and the graphs' stored data."""
-    digest = hashlib.sha256(repr((tuple(shape), [graph_fingerprint(g) for g in graphs])).encode())
+def weak_etag(data_version: int, shape: Hashable) -> str:
+    """``W/"…"`` over the data version and the request's shape."""
+    digest = hashlib.sha256(repr((data_version, shape)).encode())
     return f'W/"{digest.hexdigest()[:40]}"'
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import Table, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
+from models.data_version import bump_data_version
 from models.tables import (
     Agency,
     DockingEvent,
@@ -319,6 +320,8 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
     result.rows_written += written_count
 
     _apply_events(session, [event.event for event in events], now, result, touched)
+    if result.rows_written:
+        bump_data_version(session, now)
     return result
 
 
@@ -359,10 +362,15 @@ def removal_changes(session: Session, event_ids: Sequence[int]) -> list[Change]:
     ]
 
 
-def delete_events(session: Session, event_ids: Sequence[int]) -> int:
+def delete_events(
+    session: Session, event_ids: Sequence[int], *, now: dt.datetime | None = None
+) -> int:
     """Delete docking events (their nested objects stay: other events may share them)."""
     if not event_ids:
         return 0
     table = _table(DockingEvent)
     result = session.connection().execute(delete(table).where(table.c.id.in_(event_ids)))
-    return int(result.rowcount or 0)
+    deleted = int(result.rowcount or 0)
+    if deleted:
+        bump_data_version(session, now or dt.datetime.now(dt.UTC))
+    return deleted

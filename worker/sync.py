@@ -311,7 +311,7 @@ class SyncEngine:
                 changes = removal_changes(session, [event_id])
                 if self.record is not None:
                     summary.notifications += self.record(session, changes, now)
-                summary.removed += delete_events(session, [event_id])
+                summary.removed += delete_events(session, [event_id], now=now)
                 session.exec(forget)
             self._committed()
 

@@ -3,17 +3,23 @@
 The handlers read the raw query string themselves (FastAPI's validation would answer 422 where
 upstream is lenient) and take every method, so that other methods get upstream's 405 body. The
 order of checks is upstream's: unknown ``format`` (404), then the method (405), then the data.
+
+Each request first reads the data version (one tiny query): a matching conditional request
+answers 304 right there, and a page already rendered in this second comes from the response
+cache; only otherwise is the page queried and serialized.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from api_mirror.context import context_of
+from api_mirror.context import MirrorContext, context_of
 from api_mirror.fingerprint import http_date, not_modified, weak_etag
 from api_mirror.links import next_link, previous_link
 from api_mirror.params import (
@@ -23,11 +29,15 @@ from api_mirror.params import (
     response_format,
 )
 from api_mirror.query import get_event, query_events
-from api_mirror.render import API_ROOT, json_response, request_root
+from api_mirror.render import API_ROOT, VIEW_HEADERS, json_bytes, json_response, request_root
 from api_mirror.serialize import LinkStyle, serialize_event, serialize_events
+from models.data_version import read_data_version
 
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"
+
+# Builds the body for a session and a serve time, or raises QueryError.
+Render = Callable[[Session, dt.datetime], Any]
 
 
 def _preflight(request: Request) -> tuple[list[tuple[str, str]], bool, Response | None]:
@@ -44,18 +54,37 @@ def _preflight(request: Request) -> tuple[list[tuple[str, str]], bool, Response 
     return pairs, fmt == "json", None
 
 
-def _conditional(request: Request, etag: str, last_modified: Any, body: Any) -> Response:
-    headers = {"ETag": etag}
-    if last_modified is not None:
-        headers["Last-Modified"] = http_date(last_modified)
-    if not_modified(
-        request.headers.get("if-none-match"),
-        request.headers.get("if-modified-since"),
-        etag=etag,
-        last_modified=last_modified,
-    ):
-        return Response(status_code=304, headers={"Vary": "Accept", **headers})
-    return json_response(200, body() if callable(body) else body, headers=headers)
+def _answer(request: Request, context: MirrorContext, shape: Hashable, render: Render) -> Response:
+    """304, a cached body, or a freshly rendered one (all with ETag and Last-Modified)."""
+    # Whole seconds: the durations are whole seconds, so one body serves the whole second.
+    now = context.clock().replace(microsecond=0)
+    with Session(context.engine) as session:
+        version = read_data_version(session)
+        etag = weak_etag(version.number, shape)
+        headers = {"ETag": etag}
+        if version.changed_at is not None:
+            headers["Last-Modified"] = http_date(version.changed_at)
+        if not_modified(
+            request.headers.get("if-none-match"),
+            request.headers.get("if-modified-since"),
+            etag=etag,
+            last_modified=version.changed_at,
+        ):
+            return Response(status_code=304, headers={"Vary": "Accept", **headers})
+        key = (version.number, shape, now)
+        content = context.cache.get(key)
+        if content is None:
+            try:
+                content = json_bytes(render(session, now))
+            except QueryError as error:
+                return json_response(error.status, error.body)
+            context.cache.put(key, content)
+    return Response(
+        content,
+        status_code=200,
+        media_type="application/json",
+        headers={**VIEW_HEADERS, **headers},
+    )
 
 
 def list_events(request: Request) -> Response:
@@ -65,17 +94,11 @@ def list_events(request: Request) -> Response:
         return early
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
-    with Session(context.engine) as session:
-        try:
-            page = query_events(session, pairs)
-        except QueryError as error:
-            return json_response(error.status, error.body)
-    now = context.clock()
     links = LinkStyle(base=root + API_ROOT, format_json=format_json)
     page_url = root + LIST_PATH
-    shape = ("list", links, page.detailed, tuple(pairs), page.count)
 
-    def body() -> dict[str, Any]:
+    def render(session: Session, now: dt.datetime) -> dict[str, Any]:
+        page = query_events(session, pairs)
         return {
             "count": page.count,
             "next": next_link(
@@ -87,8 +110,7 @@ def list_events(request: Request) -> Response:
             ),
         }
 
-    etag = weak_etag(shape, page.graphs)
-    return _conditional(request, etag, page.last_modified, body)
+    return _answer(request, context, ("list", links, tuple(pairs)), render)
 
 
 def detail_event(request: Request) -> Response:
@@ -98,19 +120,13 @@ def detail_event(request: Request) -> Response:
         return early
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
-    with Session(context.engine) as session:
-        try:
-            graph = get_event(session, request.path_params["ident"])
-        except QueryError as error:
-            return json_response(error.status, error.body)
     links = LinkStyle(base=root + API_ROOT, format_json=format_json)
-    now = context.clock()
-    etag = weak_etag(("detail", links), [graph])
+    ident = request.path_params["ident"]
 
-    def body() -> dict[str, Any]:
-        return serialize_event(graph, mode="detailed", links=links, now=now)
+    def render(session: Session, now: dt.datetime) -> dict[str, Any]:
+        return serialize_event(get_event(session, ident), mode="detailed", links=links, now=now)
 
-    return _conditional(request, etag, graph.event.last_changed_at, body)
+    return _answer(request, context, ("detail", links, ident), render)
 
 
 def append_slash(request: Request) -> Response:
