@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from models.tables import SyncState
+from models.sync_state import read_state, write_state
 
 DATA_VERSION = "data_version"
 
@@ -28,26 +28,17 @@ class DataVersion:
 
 def bump_data_version(session: Session, now: dt.datetime) -> int:
     """Increase the version inside the caller's transaction; returns the new number."""
-    row = session.get(SyncState, DATA_VERSION)
-    number = (int(row.value.get("number", 0)) if row is not None else 0) + 1
+    number = read_data_version(session).number + 1
     value = {"number": number, "changed_at": now.astimezone(dt.UTC).isoformat()}
-    if row is None:
-        session.add(SyncState(name=DATA_VERSION, value=value, updated_at=now))
-    else:
-        row.value = value
-        row.updated_at = now
-        session.add(row)
-    session.flush()
+    write_state(session, DATA_VERSION, value, now)
     return number
 
 
 def read_data_version(session: Session) -> DataVersion:
     """The current version (0 and None when nothing was ever written)."""
-    row = session.get(SyncState, DATA_VERSION)
-    if row is None:
-        return DataVersion(0, None)
-    changed = row.value.get("changed_at")
+    value = read_state(session, DATA_VERSION)
+    changed = value.get("changed_at")
     return DataVersion(
-        int(row.value.get("number", 0)),
+        int(value.get("number", 0)),
         dt.datetime.fromisoformat(changed) if isinstance(changed, str) else None,
     )

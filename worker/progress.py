@@ -1,25 +1,36 @@
 """First-fill progress: events so far of the upstream count, budget left, next slot.
 
-Shown by ``dockwatch run`` as a progress bar on a terminal and as plain log lines otherwise.
+``dockwatch run`` starts a ``ProgressReporter`` thread: it announces the mirror once it answers
+``/healthz``, then shows the first fill as a redrawn progress bar on a terminal and as plain
+lines otherwise, until the fill is done. It only reads (the database, the budget in Redis), so
+a failure to read is skipped and retried at the next tick, never fatal.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import threading
 from dataclasses import dataclass
 from typing import TextIO
 
+import httpx
 import redis
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
+from models import sync_state
+from models.db import make_engine
 from models.tables import DockingEvent
 from settings import Settings
-from worker import sync_state
 from worker.budget import RequestBudget
 
+log = logging.getLogger(__name__)
+
 BAR_WIDTH = 30
+PROGRESS_EVERY_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -35,13 +46,15 @@ class Progress:
 
     def line(self) -> str:
         """One human line describing the snapshot."""
+        if self.fill_done:
+            return f"first fill complete: {self.events} events"
         total = f"{self.upstream_count}" if self.upstream_count is not None else "?"
         text = f"first fill: {self.events}/{total} events, budget {self.budget_left}/"
         text += f"{self.budget_limit} left"
         if self.next_slot_at is not None:
             moment = dt.datetime.fromtimestamp(self.next_slot_at, dt.UTC)
             text += f", resumes at {moment:%H:%M:%S} UTC"
-        return "first fill complete" if self.fill_done else text
+        return text
 
 
 def read_progress(engine: Engine, redis_client: redis.Redis, settings: Settings) -> Progress:
@@ -89,3 +102,75 @@ class FillProgress:
         share = 1.0 if progress.fill_done else (progress.events / total if total else 0.0)
         filled = int(min(share, 1.0) * BAR_WIDTH)
         return "[" + "#" * filled + "-" * (BAR_WIDTH - filled) + "]"
+
+
+def ready_message(base_url: str, settings: Settings) -> str:
+    """What a newcomer can do once the mirror answers."""
+    return (
+        f"dockwatch is running: mirror {base_url}/2.2.0/docking_event/ , status {base_url}/status"
+        f" ; notifications on stream {settings.stream} (try `dockwatch subscribe`) ;"
+        " Ctrl-C stops everything"
+    )
+
+
+class ProgressReporter(threading.Thread):
+    """Announces the mirror, then reports the first fill until it is done or ``stop`` is set."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        mirror_url: str,
+        stop: threading.Event,
+        stream: TextIO,
+        *,
+        every: float = PROGRESS_EVERY_SECONDS,
+    ) -> None:
+        super().__init__(name="fill-progress", daemon=True)
+        self.settings = settings
+        self.mirror_url = mirror_url
+        self.stop = stop
+        self.stream = stream
+        self.every = every
+
+    def run(self) -> None:
+        """Wait for the mirror, then show progress snapshots."""
+        if not self._wait_for_mirror():
+            return
+        log.info("%s", ready_message(self.mirror_url, self.settings))
+        engine = make_engine(self.settings.database_url)
+        client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2)
+        renderer = FillProgress(self.stream)
+        first = True
+        try:
+            while True:
+                progress = self._read(engine, client)
+                if progress is not None:
+                    if progress.fill_done and first:
+                        return  # filled by an earlier run: nothing to report
+                    first = False
+                    renderer.show(progress)
+                    if progress.fill_done:
+                        return
+                if self.stop.wait(self.every):
+                    return
+        finally:
+            engine.dispose()
+            client.close()
+
+    def _wait_for_mirror(self) -> bool:
+        with httpx.Client(timeout=2.0) as http:
+            while not self.stop.is_set():
+                try:
+                    if http.get(f"{self.mirror_url}/healthz").status_code == 200:
+                        return True
+                except httpx.HTTPError:
+                    pass
+                self.stop.wait(0.25)
+        return False
+
+    def _read(self, engine: Engine, client: redis.Redis) -> Progress | None:
+        try:
+            return read_progress(engine, client, self.settings)
+        except (SQLAlchemyError, redis.RedisError, OSError) as error:
+            log.debug("progress unavailable: %s", error)
+            return None

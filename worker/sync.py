@@ -26,9 +26,9 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
 
+from models import sync_state
 from models.db import session_scope
 from models.tables import DockingEvent, RemovalCandidate
-from worker import sync_state
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient
 from worker.errors import BudgetExhausted, PayloadError, UpstreamError, UpstreamThrottled
