@@ -43,12 +43,13 @@ class SyncHarness:
         timeout: float = 5.0,
         max_attempts: int = 3,
         max_wait: float = 5.0,
+        redis_url: str = REDIS_URL,
     ) -> None:
         self.engine = engine
         self.fake = fake
         self.now: dt.datetime = fake.now
         fake.clock = lambda: self.now
-        self.redis = redis.Redis.from_url(REDIS_URL)
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
         self.budget = RequestBudget(
             self.redis, key_prefix, limit_per_hour, clock=lambda: self.now.timestamp()
         )

@@ -173,13 +173,19 @@ def run_locked_cycle(
     finally:
         stop.set()
         heartbeat.join()
-        lock.release()
+        try:
+            lock.release()
+        except redis.RedisError as error:
+            log.warning("could not release the sync lock (it expires by itself): %s", error)
 
 
 def _keep_alive(lock: SingleFlight, stop: threading.Event) -> None:
     while not stop.wait(lock.ttl_seconds / 3):
-        if not lock.extend():
-            log.error(
-                "lost the sync lock (Redis unreachable or TTL passed); another cycle may start"
-            )
+        try:
+            extended = lock.extend()
+        except redis.RedisError as error:
+            log.warning("could not extend the sync lock: %s", error)
+            continue
+        if not extended:
+            log.error("lost the sync lock (its TTL passed); another cycle may start")
             return

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+import redis
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, delete, select
@@ -132,6 +133,11 @@ class SyncEngine:
         except UpstreamError as error:
             summary.stop("upstream")
             summary.error = str(error)
+        except redis.RedisError as error:
+            # No budget check is possible without Redis, so no request may be sent: stop here,
+            # keeping every page already committed.
+            summary.stop("redis")
+            summary.error = f"Redis unavailable: {error}"
         summary.requests = self.client.requests_made - start
         self._finish(summary)
         return summary
