@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Extra pytest arguments, e.g. make test PYTEST_ARGS="-k compose -x"
+PYTEST_ARGS ?=
 
-.PHONY: install run test lint typecheck bench demo services clean
+.PHONY: install run test lint typecheck compose-check bench demo services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,7 +24,7 @@ run: install
 	$(BIN)/dockwatch run
 
 test: install services
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
@@ -30,6 +32,9 @@ lint: install
 
 typecheck: install
 	$(BIN)/mypy
+
+compose-check: install
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 bench: install services
 	$(BIN)/python -m benchmarks

@@ -4,7 +4,9 @@
 set -uo pipefail
 
 redis_up() { redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; }
-postgres_up() { pg_isready -h 127.0.0.1 -p 5432 -q >/dev/null 2>&1; }
+# DOCKWATCH_TEST_DBS=sqlite runs the suite without PostgreSQL: then it need not answer.
+needs_postgres() { case ",${DOCKWATCH_TEST_DBS:-sqlite,postgresql}," in *,postgresql,*) ;; *) return 1 ;; esac; }
+postgres_up() { ! needs_postgres || pg_isready -h 127.0.0.1 -p 5432 -q >/dev/null 2>&1; }
 
 if ! redis_up; then
   if command -v redis-server >/dev/null 2>&1; then
@@ -32,5 +34,6 @@ for _ in $(seq 1 30); do
 done
 redis_up || { echo "Redis is not answering on 127.0.0.1:6379" >&2; exit 1; }
 postgres_up || { echo "PostgreSQL is not answering on 127.0.0.1:5432" >&2; exit 1; }
+needs_postgres || exit 0
 psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='test'" postgres 2>/dev/null | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test" postgres >/dev/null

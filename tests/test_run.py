@@ -1,0 +1,221 @@
+"""``dockwatch run``: the whole job in one foreground command, stopped without orphans."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import cli_env
+from tests.fake_upstream import FakeUpstream
+from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
+from tests.upstream_data import DEFAULT_NOW, generate_history
+from worker.progress import FillProgress, Progress
+from worker.runtime import ServiceError
+from worker.supervisor import Child, Supervisor, check_port, probe_upstream
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with FakeUpstream(generate_history(650, 12, seed=5), now=DEFAULT_NOW) as upstream:
+        yield upstream
+
+
+def run_env(database_url: str, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:
+    # 3600 requests an hour: a poll every ~1.3 s, so the test sees several cycles quickly.
+    return cli_env(database_url, redis_prefix, fake.base_url, DOCKWATCH_RATE_LIMIT_PER_HOUR="3600")
+
+
+def started_pids(stderr: str) -> dict[str, int]:
+    """The children the supervisor reported, by name (the latest start wins)."""
+    return {m[1]: int(m[2]) for m in re.finditer(r"started (\w+) \(pid (\d+)\)", stderr)}
+
+
+def synced_status(base: str) -> dict[str, object] | None:
+    status = get_json(f"{base}/status")
+    return status if status and status.get("last_successful_sync") else None
+
+
+@pytest.mark.slow
+def test_run_serves_and_syncs_then_ctrl_c_stops_every_process(
+    database_url: str, redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    job = RunningJob(
+        run_env(database_url, redis_prefix, fake), ["run", "--port", str(port)], tmp_path
+    )
+    try:
+        wait_until(lambda: get_json(f"{base}/healthz") is not None, "the mirror")
+        status = wait_until(lambda: synced_status(base), "a first sync")
+        page = get_json(f"{base}/2.2.0/docking_event/?limit=1")
+        wait_until(lambda: "first fill complete" in job.stderr(), "the progress report")
+        processes = session_pids(job.pid)
+        children = started_pids(job.stderr())
+
+        code = job.interrupt(signal.SIGINT)
+        wait_until(lambda: not session_pids(job.pid), "every child to exit", timeout=5)
+    finally:
+        job.kill_everything()
+
+    assert set(children) == {"worker", "beat", "relay", "mirror"}
+    assert set(children.values()) <= processes
+    assert len(processes) >= 6  # the supervisor, its four children and the Celery pool process
+    assert status["events"] == 650
+    assert page["count"] == 650
+    assert code == 0
+    stderr = job.stderr()
+    assert "dockwatch is running" in stderr
+    assert "first fill: " in stderr  # a plain progress line: stderr is not a terminal
+    assert "Traceback" not in stderr
+    assert "dockwatch stopped" in stderr
+
+
+@pytest.mark.slow
+def test_a_crashed_child_restarts_and_a_killed_supervisor_takes_its_children_along(
+    redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = run_env(f"sqlite:///{tmp_path / 'run.db'}", redis_prefix, fake)
+    job = RunningJob(env, ["run", "--port", str(port)], tmp_path)
+    try:
+        wait_until(lambda: get_json(f"{base}/healthz") is not None, "the mirror")
+        relay = started_pids(job.stderr())["relay"]
+        os.kill(relay, signal.SIGKILL)
+        wait_until(lambda: "relay exited with -9; restarting it" in job.stderr(), "a restart")
+        restarted = wait_until(lambda: started_pids(job.stderr())["relay"] != relay, "new relay")
+        alive_before = session_pids(job.pid)
+
+        os.kill(job.pid, signal.SIGKILL)
+        job.process.wait(timeout=10)
+        wait_until(lambda: not session_pids(job.pid), "the children to follow", timeout=30)
+    finally:
+        job.kill_everything()
+
+    assert restarted
+    assert started_pids(job.stderr())["relay"] in alive_before
+    assert relay not in alive_before
+
+
+# --- the supervisor alone, with stand-in children ----------------------------------------------
+
+STUBBORN = """
+import os, signal, subprocess, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)
+child = subprocess.Popen([sys.executable, "-c",
+    "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"])
+open(sys.argv[1], "w").write(str(child.pid))
+time.sleep(600)
+"""
+
+
+def test_stop_kills_a_child_that_ignores_sigterm_and_its_grandchild(tmp_path: Path) -> None:
+    marker = tmp_path / "grandchild.pid"
+    polite = Child("polite", [sys.executable, "-c", "import time; time.sleep(600)"])
+    stubborn = Child("stubborn", [sys.executable, "-c", STUBBORN, str(marker)])
+    supervisor = Supervisor([polite, stubborn], grace=0.5)
+    supervisor.start()
+    grandchild = int(wait_until(lambda: marker.exists() and marker.read_text(), "the grandchild"))
+    pids = {*supervisor.pids().values(), grandchild}
+
+    supervisor.stop()
+
+    assert all(not Path(f"/proc/{pid}").exists() or _zombie(pid) for pid in pids)
+    assert {r.process.returncode for r in supervisor.running.values()} == {-signal.SIGTERM, -9}
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def test_a_child_crashing_again_and_again_ends_the_wait_with_its_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    crasher = Child("crasher", [sys.executable, "-c", "raise SystemExit(3)"])
+    sleeper = Child("sleeper", [sys.executable, "-c", "import time; time.sleep(600)"])
+    supervisor = Supervisor([crasher, sleeper], grace=2)
+    supervisor.start()
+    try:
+        dead = supervisor.wait(tick=0.05)
+    finally:
+        supervisor.stop()
+
+    assert dead == "crasher"
+    assert caplog.text.count("crasher exited with 3; restarting it") == 3
+    assert "crasher exited with 3 again; stopping everything" in caplog.text
+
+
+def test_a_second_signal_kills_at_once() -> None:
+    supervisor = Supervisor([], grace=60)
+    supervisor.handle_signal(signal.SIGINT, None)
+    assert supervisor.stopping.is_set()
+    assert not supervisor.forced.is_set()
+    supervisor.handle_signal(signal.SIGINT, None)
+    assert supervisor.forced.is_set()
+
+
+def test_a_busy_mirror_port_is_one_line_naming_the_fix() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(ServiceError, match=r"--port") as caught:
+            check_port("127.0.0.1", port)
+    assert "\n" not in str(caught.value)
+    check_port("127.0.0.1", free_port())  # a free one passes
+
+
+def test_probe_upstream_names_a_refused_connection(fake: FakeUpstream) -> None:
+    assert probe_upstream(fake.base_url) is None
+    reason = probe_upstream(f"http://127.0.0.1:{free_port()}/2.2.0")
+    assert reason is not None
+    assert "refused" in reason.lower()
+
+
+# --- progress rendering ------------------------------------------------------------------------
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def snapshot(events: int, *, done: bool = False, left: int = 9) -> Progress:
+    return Progress(done, events, 650, left, 15, None if left else 1_900_000_000.0)
+
+
+def test_progress_is_plain_lines_off_a_terminal() -> None:
+    out = io.StringIO()
+    renderer = FillProgress(out)
+    for progress in (snapshot(99), snapshot(99), snapshot(0, left=0), snapshot(650, done=True)):
+        renderer.show(progress)
+
+    assert out.getvalue().splitlines() == [
+        "first fill: 99/650 events, budget 9/15 left",
+        "first fill: 0/650 events, budget 0/15 left, resumes at 17:46:40 UTC",
+        "first fill complete: 650 events",
+    ]
+
+
+def test_progress_is_a_redrawn_bar_on_a_terminal() -> None:
+    out = Terminal()
+    renderer = FillProgress(out)
+    renderer.show(snapshot(325))
+    renderer.show(snapshot(650, done=True))
+
+    text = out.getvalue()
+    assert text.startswith("\r[" + "#" * 15 + "-" * 15 + "] first fill: 325/650")
+    assert "\r[" + "#" * 30 + "] first fill complete" in text
+    assert text.endswith("\n")
+    assert text.count("\n") == 1
