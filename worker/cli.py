@@ -160,7 +160,14 @@ def _register_optional_commands() -> None:
     main.add_command(subscribe_command, "subscribe")
 
 
+def _register_demo() -> None:
+    from worker.demo import demo_command
+
+    main.add_command(demo_command, "demo")
+
+
 _register_optional_commands()
+_register_demo()
 
 
 if __name__ == "__main__":

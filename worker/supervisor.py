@@ -40,7 +40,7 @@ RESTART_WINDOW_SECONDS = 300.0
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent(parent: int) -> Callable[[], None]:
+def die_with_parent(parent: int) -> Callable[[], None]:
     """A ``preexec_fn`` asking the kernel to SIGTERM the child when ``parent`` dies."""
 
     def setup() -> None:  # pragma: no cover - runs in the child before exec
@@ -135,7 +135,7 @@ class Supervisor:
 
     def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
         process = subprocess.Popen(
-            list(child.argv), preexec_fn=_die_with_parent(os.getpid()), process_group=0
+            list(child.argv), preexec_fn=die_with_parent(os.getpid()), process_group=0
         )
         log.info("started %s (pid %d)", child.name, process.pid)
         return process

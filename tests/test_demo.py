@@ -1,0 +1,102 @@
+"""The offline demo end to end: a docking and an undocking reach a ``dockwatch subscribe``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tests.cli_helpers import REDIS_URL, REPO, dockwatch_argv
+from tests.run_helpers import RunningJob, free_port, session_pids, wait_until
+from worker import demo as demo_command_module
+from worker.cli import main as dockwatch_cli
+
+
+def demo_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKWATCH_")}
+    env.update(DOCKWATCH_REDIS_URL=REDIS_URL, PYTHONPATH=str(REPO), **extra)
+    return env
+
+
+@pytest.mark.slow
+def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
+    redis_prefix: str, tmp_path: Path
+) -> None:
+    stream = f"{redis_prefix}:events"
+    # The second terminal: started first, it creates its group; --from-start covers any race.
+    subscriber = subprocess.Popen(
+        dockwatch_argv("subscribe", "--from-start", "--count", "2"),
+        env=demo_env(DOCKWATCH_STREAM=stream),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    argv = [sys.executable, "-m", "tests.demo", "--port", str(free_port()), "--pause", "0"]
+    argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", stream]
+    demo = RunningJob(demo_env(), [], tmp_path, argv=argv)
+    try:
+        code = demo.process.wait(timeout=90)
+        printed, errors = subscriber.communicate(timeout=30)
+        wait_until(lambda: not session_pids(demo.pid), "the demo's processes to end", timeout=5)
+    finally:
+        demo.kill_everything()
+        subscriber.kill()
+        subscriber.wait()
+
+    assert code == 0, demo.stdout() + demo.stderr()
+    events = [json.loads(line) for line in printed.splitlines()]
+    assert [e["type"] for e in events] == ["docking_event.docked", "docking_event.undocked"], errors
+    assert events[0]["subject"] == events[1]["subject"]
+    assert events[1]["data"]["changes"]["departure"][0] is None
+    story = demo.stdout()
+    assert "notification docking_event.docked" in story
+    assert "notification docking_event.undocked" in story
+    assert f"DOCKWATCH_STREAM={stream}" in story
+    assert "subscribe --from-start" in story
+    assert "curl -s 'http://127.0.0.1:" in story
+
+
+def test_dockwatch_demo_runs_the_checkout_demo() -> None:
+    result = CliRunner().invoke(dockwatch_cli, ["demo", "--help"])
+
+    assert result.exit_code == 0
+    assert "usage: dockwatch demo" in result.output
+    assert "--exit-when-done" in result.output
+
+
+def test_dockwatch_demo_without_a_checkout_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo_command_module, "checkout_root", lambda: None)
+    result = CliRunner().invoke(dockwatch_cli, ["demo"])
+
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1
+    assert "source checkout" in result.output
+    assert "make demo" in result.output
+
+
+def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "tests.demo", "--port", str(port), "--exit-when-done"],
+            env=demo_env(),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "--port" in result.stderr
+    assert "Traceback" not in result.stderr

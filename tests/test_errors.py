@@ -1,0 +1,145 @@
+"""Expected failures are one line naming the problem and the fix, never a traceback.
+
+Unreachable Redis, an unreachable or malformed database URL and invalid settings stop every
+command at once (exit 1, or 2 for a setting). An unreachable upstream when ``dockwatch run``
+starts is a one-line warning, not fatal: the mirror still serves the local copy and every poll
+retries, so a network blip at start does not take the service down.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.cli_helpers import cli_env, run_cli
+from tests.fake_upstream import FakeUpstream
+from tests.run_helpers import RunningJob, free_port, get_json, wait_until
+from tests.upstream_data import DEFAULT_NOW, generate_history
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with FakeUpstream(generate_history(20, 2, seed=7), now=DEFAULT_NOW) as upstream:
+        yield upstream
+
+
+@pytest.fixture
+def env(tmp_path: Path, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:
+    return cli_env(f"sqlite:///{tmp_path / 'errors.db'}", redis_prefix, fake.base_url)
+
+
+def assert_one_line(stderr: str, *needles: str) -> None:
+    assert "Traceback" not in stderr
+    assert stderr.count("\n") == 1, stderr
+    for needle in needles:
+        assert needle in stderr, stderr
+
+
+@pytest.mark.parametrize("command", [["run"], ["sync"]])
+def test_unreachable_redis(env: dict[str, str], tmp_path: Path, command: list[str]) -> None:
+    env["DOCKWATCH_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = run_cli(env, *command, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert_one_line(result.stderr, "cannot reach Redis", "DOCKWATCH_REDIS_URL")
+
+
+def test_subscribe_with_unreachable_redis_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    env["DOCKWATCH_REDIS_URL"] = "redis://127.0.0.1:1/0"
+    result = run_cli(env, "subscribe", cwd=tmp_path, timeout=60)
+
+    assert result.returncode == 1
+    assert_one_line(result.stderr, "Redis", "redis://127.0.0.1:1/0")
+
+
+DATABASE_CASES = {
+    "unreachable server": ("postgresql+psycopg://nobody@127.0.0.1:1/none", "cannot use"),
+    "missing folder": ("sqlite:////nonexistent/folder/dockwatch.db", "cannot use"),
+    "malformed port": ("postgresql+psycopg://u@localhost:notaport/db", "invalid database URL"),
+}
+
+
+@pytest.mark.parametrize("case", DATABASE_CASES)
+@pytest.mark.parametrize("command", [["run"], ["serve"], ["status"], ["db", "upgrade"]])
+def test_unusable_database(
+    env: dict[str, str], tmp_path: Path, case: str, command: list[str]
+) -> None:
+    url, problem = DATABASE_CASES[case]
+    env["DOCKWATCH_DATABASE_URL"] = url
+    if command[0] in ("run", "serve"):
+        command = [*command, "--port", str(free_port())]
+    result = run_cli(env, *command, cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert_one_line(result.stderr, problem, "DOCKWATCH_DATABASE_URL")
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("DOCKWATCH_DATABASE_URL", "mysql://localhost/dockwatch"),
+        ("DOCKWATCH_RATE_LIMIT_PER_HOUR", "0"),
+        ("DOCKWATCH_UPSTREAM_URL", "ftp://ll.thespacedevs.com/2.2.0"),
+        ("DOCKWATCH_NOTIFY_BACKFILL", "maybe"),
+        ("DOCKWATCH_REDIS_URL", "localhost:6379"),
+        ("DOCKWATCH_STREAM_RETENTION_DAYS", "1"),
+    ],
+)
+def test_invalid_setting_stops_run_naming_the_variable(
+    env: dict[str, str], tmp_path: Path, variable: str, value: str
+) -> None:
+    env[variable] = value
+    result = run_cli(env, "run", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert_one_line(result.stderr, f"invalid setting {variable}")
+
+
+def test_run_on_a_busy_port_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_cli(env, "run", "--port", str(busy.getsockname()[1]), cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert_one_line(result.stderr, "cannot serve the mirror", "--port")
+
+
+@pytest.mark.slow
+def test_run_with_unreachable_upstream_warns_in_one_line_and_keeps_serving(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["DOCKWATCH_UPSTREAM_URL"] = f"http://127.0.0.1:{free_port()}/2.2.0"
+    port = free_port()
+    job = RunningJob(env, ["run", "--port", str(port)], tmp_path)
+    try:
+        wait_until(lambda: get_json(f"http://127.0.0.1:{port}/healthz"), "the mirror")
+        code = job.interrupt(signal.SIGINT)
+    finally:
+        job.kill_everything()
+
+    warnings = [line for line in job.stderr().splitlines() if "is unreachable" in line]
+    assert code == 0
+    assert len(warnings) == 1
+    assert re.search(r"upstream http://127\.0\.0\.1:\d+/2\.2\.0 is unreachable", warnings[0])
+    assert "Connection refused" in warnings[0]
+    assert "DOCKWATCH_UPSTREAM_URL" in warnings[0]
+    assert "Traceback" not in job.stderr()
+
+
+def test_sync_with_unreachable_upstream_fails_in_one_error_line(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["DOCKWATCH_UPSTREAM_URL"] = f"http://127.0.0.1:{free_port()}/2.2.0"
+    env["DOCKWATCH_HTTP_MAX_ATTEMPTS"] = "1"
+    result = run_cli(env, "sync", cwd=tmp_path)
+
+    errors = [line for line in result.stderr.splitlines() if line.startswith("dockwatch:")]
+    assert result.returncode == 1
+    assert errors == ["dockwatch: sync failed: GET /2.2.0/docking_event/ failed: ConnectError"]
+    assert "Traceback" not in result.stderr

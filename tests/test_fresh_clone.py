@@ -1,0 +1,172 @@
+"""A newcomer's path: clone, the README's test command, the main job, a docked notification.
+
+The slow test clones the repository's HEAD into a temporary folder, runs ``make test`` there
+exactly as the README writes it (on a reduced selection), then starts ``dockwatch run`` from the
+clone's own virtualenv against the fake upstream, docks a spacecraft upstream and expects the
+clone's ``dockwatch subscribe`` to print the docked event. The fast tests keep the README honest:
+its settings table covers every setting, its Python examples run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlmodel import SQLModel
+
+from models.db import make_engine
+from settings import ENV_PREFIX, Settings
+from tests.cli_helpers import REPO, cli_env
+from tests.fake_upstream import FakeUpstream
+from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
+from tests.upstream_data import DEFAULT_NOW, generate_history, make_event
+
+README = (REPO / "README.md").read_text()
+SELECTION = "tests/test_compose.py -x -q"
+
+
+def readme_blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The environment of a newcomer's shell: no dockwatch settings, no virtualenv active."""
+    drop = ("DOCKWATCH_", "PYTHONPATH", "VIRTUAL_ENV", "PYTEST_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    with FakeUpstream(generate_history(120, 4, seed=11), now=DEFAULT_NOW) as upstream:
+        yield upstream
+
+
+@pytest.mark.slow
+def test_a_fresh_clone_tests_runs_and_notifies(
+    tmp_path: Path, redis_prefix: str, fake: FakeUpstream
+) -> None:
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True, timeout=60)
+    test_command = "make test"
+    assert test_command in README
+
+    tested = subprocess.run(
+        ["make", "test", f"PYTEST_ARGS={SELECTION}"],
+        cwd=clone,
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
+    assert re.search(r"\d+ passed", tested.stdout), tested.stdout[-2000:]
+    dockwatch = clone / ".venv" / "bin" / "dockwatch"
+    assert dockwatch.exists()
+
+    workdir = tmp_path / "job"
+    workdir.mkdir()
+    env = cli_env(
+        f"sqlite:///{workdir / 'dockwatch.db'}",
+        redis_prefix,
+        fake.base_url,
+        DOCKWATCH_RATE_LIMIT_PER_HOUR="3600",
+    )
+    env.pop("PYTHONPATH")  # the clone's own installation, not this checkout
+    port = free_port()
+    job = RunningJob(env, [], workdir, argv=[str(dockwatch), "run", "--port", str(port)])
+    subscriber: subprocess.Popen[str] | None = None
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until(lambda: (get_json(f"{base}/2.2.0/docking_event/?limit=1") or {}).get("count")
+                   == 120, "the first fill")  # fmt: skip
+        subscriber = subprocess.Popen(
+            [str(dockwatch), "subscribe", "--from-start", "--count", "1"],
+            env=env,
+            cwd=workdir,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        event_id = max(fake.ids) + 1
+        fake.add_event(make_event(event_id, datetime.now(UTC), now=DEFAULT_NOW))
+        printed, errors = subscriber.communicate(timeout=60)
+        commands = [cmdline(pid) for pid in session_pids(job.pid)]
+        code = job.interrupt(signal.SIGINT)
+        wait_until(lambda: not session_pids(job.pid), "the job's processes to end", timeout=5)
+    finally:
+        job.kill_everything()
+        if subscriber is not None and subscriber.poll() is None:
+            subscriber.kill()
+            subscriber.wait()
+
+    event = json.loads(printed)
+    assert (event["type"], event["subject"]) == ("docking_event.docked", str(event_id)), errors
+    assert code == 0
+    # Every process of the job runs the clone's interpreter and code.
+    assert len(commands) >= 5
+    assert all(str(clone) in command for command in commands), commands
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_the_settings_table_lists_every_setting() -> None:
+    documented = set(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \|", README, re.MULTILINE))
+    fields = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    assert documented == fields
+
+
+def test_the_settings_table_states_the_real_defaults() -> None:
+    rows = dict(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \| ([^|]+) \|", README, re.MULTILINE))
+    for name, field in Settings.model_fields.items():
+        written = rows[ENV_PREFIX + name.upper()].strip().strip("`")
+        default = field.default
+        if default is None:
+            assert written == "unset", name
+        elif isinstance(default, bool):
+            assert written == str(default).lower(), name
+        elif isinstance(default, float):
+            assert float(written) == default, name
+        else:
+            assert written == str(default), name
+
+
+def test_the_readme_python_examples_compile_and_the_offline_query_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocks = readme_blocks("python")
+    assert len(blocks) == 2
+    for block in blocks:
+        compile(block, "README.md", "exec")
+    monkeypatch.chdir(tmp_path)
+    engine = make_engine("sqlite:///./dockwatch.db")
+    SQLModel.metadata.create_all(engine)
+    engine.dispose()
+    offline = next(block for block in blocks if "query_events" in block)
+
+    exec(offline, {})
+
+    assert capsys.readouterr().out.strip() == "0 []"
+
+
+def test_the_readme_names_the_real_commands() -> None:
+    for command in ("run", "sync", "serve", "subscribe", "status", "db upgrade", "demo"):
+        assert f"`dockwatch {command}" in README, command
+    makefile = (REPO / "Makefile").read_text()
+    for target in ("run", "test", "demo"):
+        assert f"make {target}" in README
+        assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
