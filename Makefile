@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k compose -x"
 PYTEST_ARGS ?=
+# Demo options, e.g. make demo DEMO_ARGS="--port 8001 --pause 5"
+DEMO_ARGS ?=
 
 .PHONY: install run test lint typecheck compose-check bench demo services clean
 
@@ -41,7 +43,7 @@ bench: install services
 
 demo: install
 	bash scripts/ensure-redis.sh
-	$(BIN)/python -m tests.demo
+	$(BIN)/python -m tests.demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
