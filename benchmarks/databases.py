@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
@@ -62,3 +63,14 @@ def scratch_engine(kind: str) -> Iterator[Engine]:
             yield engine
         finally:
             engine.dispose()
+
+
+def drop_redis_keys(prefix: str) -> None:
+    """Delete every Redis key under ``prefix`` (a benchmark's budget, locks…)."""
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from benchmarks.databases import REDIS_URL, parse_kinds, scratch_url
+from benchmarks.databases import REDIS_URL, drop_redis_keys, parse_kinds, scratch_url
 from benchmarks.figures import summary
 
 BASE = "http://upstream.invalid/2.2.0/"
@@ -113,8 +113,8 @@ def child(path: Path, database_url: str) -> None:
     started = time.perf_counter()
     result = sync.run_cycle(Mode.POLL)
     seconds = time.perf_counter() - started
-    for key in client_redis.scan_iter(match=f"{prefix}*"):
-        client_redis.delete(key)
+    client_redis.close()
+    drop_redis_keys(prefix)
     engine.dispose()
     report = {
         "events": transport.count,
