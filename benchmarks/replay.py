@@ -39,8 +39,8 @@ def timeline(
 ) -> Iterator[Tick]:
     """Task instants from ``origin`` and ``changes`` merged by time, up to ``until``."""
     heap: list[tuple[datetime, int, int, str | None, int]] = []
-    for order, (name, _every) in enumerate(tasks):
-        heapq.heappush(heap, (origin, 1 + order, 0, name, -1))
+    for order, (task, _every) in enumerate(tasks):
+        heapq.heappush(heap, (origin, 1 + order, 0, task, -1))
     for index, change in enumerate(changes):
         heapq.heappush(heap, (change.at, 0, 0, None, index))
     every_of = dict(tasks)
