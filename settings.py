@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     # Seconds between incremental polls; 0 derives it from the budget (see worker.schedule).
     poll_interval_seconds: Annotated[float, Field(ge=0)] = 0
     # Share of the hourly budget the reconciliation sweep may use.
-    sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.25
+    sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.2
     http_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     http_max_attempts: Annotated[int, Field(ge=1, le=20)] = 4
     http_max_wait_seconds: Annotated[float, Field(ge=0)] = 60.0

@@ -141,5 +141,8 @@ def test_sync_with_unreachable_upstream_fails_in_one_error_line(
 
     errors = [line for line in result.stderr.splitlines() if line.startswith("dockwatch:")]
     assert result.returncode == 1
-    assert errors == ["dockwatch: sync failed: GET /2.2.0/docking_event/ failed: ConnectError"]
+    assert errors == [
+        "dockwatch: sync failed: GET /2.2.0/docking_event/ failed: ConnectError"
+        " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
+    ]
     assert "Traceback" not in result.stderr

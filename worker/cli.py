@@ -22,6 +22,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
+UPSTREAM_HINT = " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> None:
@@ -104,7 +105,8 @@ def sync(full: bool) -> None:
         _relay_remaining(runtime)
         click.echo(json.dumps(summary.as_json()))
         if summary.error is not None:
-            fail(f"sync failed: {summary.error}")
+            hint = UPSTREAM_HINT if summary.reason == "upstream" else ""
+            fail(f"sync failed: {summary.error}{hint}")
     finally:
         runtime.close()
 

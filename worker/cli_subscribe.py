@@ -68,7 +68,8 @@ def subscribe_command(
     except redis.RedisError as error:
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise click.ClickException(
-            f"cannot read notifications from Redis at {redacted(settings.redis_url)}: {reason}"
+            f"cannot read notifications from Redis at {redacted(settings.redis_url)}: "
+            f"{reason.rstrip('.')}. Start redis-server or set DOCKWATCH_REDIS_URL."
         ) from None
     except (KeyboardInterrupt, BrokenPipeError):
         pass  # Ctrl-C or a closed pipe (``| head``) ends the subscription quietly

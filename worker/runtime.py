@@ -48,8 +48,8 @@ def connect_redis(url: str) -> redis.Redis:
         client.ping()
     except (redis.RedisError, ValueError) as error:
         raise ServiceError(
-            f"cannot reach Redis at {_redact(url)}: {error}. Start redis-server or set "
-            "DOCKWATCH_REDIS_URL."
+            f"cannot reach Redis at {_redact(url)}: {str(error).rstrip('.')}. "
+            "Start redis-server or set DOCKWATCH_REDIS_URL."
         ) from None
     return client
 
