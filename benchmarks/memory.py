@@ -4,7 +4,8 @@ Each size runs in a fresh child process, so ``ru_maxrss`` is that fill's own pea
 builds a real ``SyncEngine`` (real database, real Redis budget with room for the whole fill) whose
 upstream is a file of pre-rendered events served page by page without sockets: the upstream
 keeps only an index of line offsets, so the peak is dockwatch's, not the fake's. The figure that
-should stay flat is the growth over the child's RSS after imports.
+should stay flat is the growth over the child's RSS after imports; the current RSS is also
+sampled at every page, to tell a transient high-water mark from growth.
 
     python -m benchmarks.memory [--quick] [--sizes 10000,100000] [--dbs sqlite]
 """
@@ -39,6 +40,7 @@ class FileUpstream(httpx.BaseTransport):
     """Serves ``docking_event/`` list pages (``limit``/``offset``) from a JSON-lines file."""
 
     def __init__(self, path: Path) -> None:
+        self.rss_samples: list[float] = []  # current RSS (KiB) as each page is asked for
         self.handle = path.open("rb")
         self.starts = array("q")
         position = 0
@@ -50,6 +52,7 @@ class FileUpstream(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """One page of the list, in id order."""
+        self.rss_samples.append(current_rss_kb())
         params = dict(parse_qsl(request.url.query.decode()))
         limit, offset = int(params.get("limit", 10)), int(params.get("offset", 0))
         first, last = min(offset, self.count), min(offset + limit, self.count)
@@ -75,6 +78,15 @@ def peak_kb() -> int:
     started from a lean parent (the events file is written by a child of its own).
     """
     return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def current_rss_kb() -> float:
+    """This process's resident set size now, in KiB (0 where /proc is absent)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except OSError:
+        return 0.0
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1024
 
 
 def high_water_kb() -> int:
@@ -125,8 +137,15 @@ def child(path: Path, database_url: str) -> None:
         "after_imports_kb": before,
         "peak_kb": peak_kb(),
         "vm_hwm_kb": high_water_kb(),
+        **_rss_shape(transport.rss_samples),
     }
     print(json.dumps(report))
+
+
+def _rss_shape(samples: list[float]) -> dict[str, float]:
+    """Highest current RSS over the first and the last quarter of the pages (KiB)."""
+    quarter = max(1, len(samples) // 4)
+    return {"first_quarter_kb": max(samples[:quarter]), "last_quarter_kb": max(samples[-quarter:])}
 
 
 def write_events(path: Path, size: int) -> None:
@@ -166,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="two tiny sizes")
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--dbs", default="sqlite")
+    parser.add_argument("--dbs", default="sqlite,postgresql")
     parser.add_argument("--child", nargs=2, metavar=("EVENTS_FILE", "DATABASE_URL"))
     parser.add_argument("--write", nargs=2, metavar=("EVENTS_FILE", "SIZE"))
     args = parser.parse_args(argv)
@@ -177,27 +196,33 @@ def main(argv: Sequence[str] | None = None) -> str:
         write_events(Path(args.write[0]), int(args.write[1]))
         return ""
     sizes = [200, 400] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
+    kinds = ["sqlite"] if args.quick else parse_kinds(args.dbs)
     print("memory: peak RSS of a first fill (SyncEngine, file-backed upstream), fresh process each")
-    growth: dict[str, list[tuple[int, float]]] = {}
+    growth: dict[str, list[tuple[int, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="dwbench-mem-") as tmp:
-        for kind in parse_kinds(args.dbs):
+        for kind in kinds:
             for size in sizes:
                 report = measure(size, kind, Path(tmp))
                 grown = (report["peak_kb"] - report["after_imports_kb"]) / 1024
-                growth.setdefault(kind, []).append((size, grown))
+                late = report["last_quarter_kb"] / 1024
+                growth.setdefault(kind, []).append((size, grown, late))
                 print(
-                    f"  {kind:<10} {size:>7,} events: peak {report['peak_kb'] / 1024:7.1f} MiB "
-                    f"(VmHWM {report['vm_hwm_kb'] / 1024:.1f}), "
-                    f"after imports {report['after_imports_kb'] / 1024:6.1f} MiB, growth "
-                    f"{grown:6.1f} MiB; {report['created']:,} created in "
-                    f"{report['seconds']:.1f} s ({report['requests']} pages, complete "
-                    f"{report['complete']})"
+                    f"  {kind:<10} {size:>7,} events: peak {report['peak_kb'] / 1024:6.1f} MiB "
+                    f"(VmHWM {report['vm_hwm_kb'] / 1024:.1f}) = after imports "
+                    f"{report['after_imports_kb'] / 1024:.1f} + {grown:.1f}; current RSS, highest "
+                    f"in first/last quarter of pages {report['first_quarter_kb'] / 1024:.1f}/"
+                    f"{report['last_quarter_kb'] / 1024:.1f} MiB; {report['created']:,} created in "
+                    f"{report['seconds']:.1f} s ({report['requests']} pages)"
                 )
     parts = [
-        f"{kind} " + ", ".join(f"{size:,}: +{grown:.1f} MiB" for size, grown in runs)
+        f"{kind} peak over post-import RSS "
+        + ", ".join(f"{size:,}: +{grown:.1f}" for size, grown, _ in runs)
+        + " MiB, current RSS late in the fill "
+        + "/".join(f"{late:.0f}" for _, _, late in runs)
+        + " MiB"
         for kind, runs in growth.items()
     ]
-    return summary("memory", "; ".join(parts) + " over the post-import RSS (target: flat in N)")
+    return summary("memory", "; ".join(parts) + " (target: flat in N)")
 
 
 if __name__ == "__main__":
