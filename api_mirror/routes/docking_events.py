@@ -4,9 +4,13 @@ The handlers read the raw query string themselves (FastAPI's validation would an
 upstream is lenient) and take every method, so that other methods get upstream's 405 body. The
 order of checks is upstream's: unknown ``format`` (404), then the method (405), then the data.
 
-Each request first reads the data version (one tiny query): a matching conditional request
-answers 304 right there, and a page already rendered in this second comes from the response
-cache; only otherwise is the page queried and serialized.
+Each request reads the data version (one tiny query) and is then validated: the list's
+parameters must parse, the detail's event must exist (it is loaded once, here), so a conditional
+request never turns a 400 or 404 into a 304. Only then does a matching conditional request answer
+304, and a page already rendered in this second come from the response cache; otherwise the page
+is queried and serialized.
+Answers say ``Cache-Control: no-cache``: the durations grow every second, so intermediaries must
+revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from api_mirror.links import next_link, previous_link
 from api_mirror.params import (
     QueryError,
     last_values,
+    parse_list_params,
     parse_query_string,
     response_format,
 )
@@ -36,8 +41,12 @@ from models.data_version import read_data_version
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"
 
-# Builds the body for a session and a serve time, or raises QueryError.
+# Builds the body for a session and a serve time (the request is already validated).
 Render = Callable[[Session, dt.datetime], Any]
+# Validates the request against the data (raises QueryError) and returns how to render it.
+Prepare = Callable[[Session], Render]
+# Revalidate on every use: a body is only right for the second it was served in.
+CACHE_CONTROL = {"Cache-Control": "no-cache"}
 
 
 def _preflight(request: Request) -> tuple[list[tuple[str, str]], bool, Response | None]:
@@ -54,14 +63,24 @@ def _preflight(request: Request) -> tuple[list[tuple[str, str]], bool, Response 
     return pairs, fmt == "json", None
 
 
-def _answer(request: Request, context: MirrorContext, shape: Hashable, render: Render) -> Response:
-    """304, a cached body, or a freshly rendered one (all with ETag and Last-Modified)."""
+def _answer(
+    request: Request, context: MirrorContext, shape: Hashable, prepare: Prepare
+) -> Response:
+    """An error, 304, a cached body, or a freshly rendered one (all with ETag and Last-Modified).
+
+    ``prepare`` runs first, so an invalid request gets its error whatever its conditional headers.
+    """
     # Whole seconds: the durations are whole seconds, so one body serves the whole second.
     now = context.clock().replace(microsecond=0)
     with Session(context.engine) as session:
+        # The version first: a body rendered from older rows is then cached under the older key.
         version = read_data_version(session)
+        try:
+            render = prepare(session)
+        except QueryError as error:
+            return json_response(error.status, error.body)
         etag = weak_etag(version.number, shape)
-        headers = {"ETag": etag}
+        headers = {"ETag": etag, **CACHE_CONTROL}
         if version.changed_at is not None:
             headers["Last-Modified"] = http_date(version.changed_at)
         if not_modified(
@@ -74,10 +93,7 @@ def _answer(request: Request, context: MirrorContext, shape: Hashable, render: R
         key = (version.number, shape, now)
         content = context.cache.get(key)
         if content is None:
-            try:
-                content = json_bytes(render(session, now))
-            except QueryError as error:
-                return json_response(error.status, error.body)
+            content = json_bytes(render(session, now))
             context.cache.put(key, content)
     return Response(
         content,
@@ -97,6 +113,10 @@ def list_events(request: Request) -> Response:
     links = LinkStyle(base=root + API_ROOT, format_json=format_json)
     page_url = root + LIST_PATH
 
+    def prepare(_: Session) -> Render:
+        parse_list_params(pairs)  # a 400 before any conditional answer
+        return render
+
     def render(session: Session, now: dt.datetime) -> dict[str, Any]:
         page = query_events(session, pairs)
         return {
@@ -110,7 +130,7 @@ def list_events(request: Request) -> Response:
             ),
         }
 
-    return _answer(request, context, ("list", links, tuple(pairs)), render)
+    return _answer(request, context, ("list", links, tuple(pairs)), prepare)
 
 
 def detail_event(request: Request) -> Response:
@@ -123,10 +143,15 @@ def detail_event(request: Request) -> Response:
     links = LinkStyle(base=root + API_ROOT, format_json=format_json)
     ident = request.path_params["ident"]
 
-    def render(session: Session, now: dt.datetime) -> dict[str, Any]:
-        return serialize_event(get_event(session, ident), mode="detailed", links=links, now=now)
+    def prepare(session: Session) -> Render:
+        graph = get_event(session, ident)  # a 404 before any conditional answer; loaded once
 
-    return _answer(request, context, ("detail", links, ident), render)
+        def render(_: Session, now: dt.datetime) -> dict[str, Any]:
+            return serialize_event(graph, mode="detailed", links=links, now=now)
+
+        return render
+
+    return _answer(request, context, ("detail", links, ident), prepare)
 
 
 def append_slash(request: Request) -> Response:

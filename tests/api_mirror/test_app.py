@@ -15,6 +15,7 @@ from api_mirror.app import create_app
 from api_mirror.serialize import format_duration
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
+from worker.store import delete_events
 
 LIST = "/2.2.0/docking_event/"
 ELAPSED = dt.timedelta(hours=3, minutes=2, seconds=1)
@@ -195,6 +196,59 @@ def test_if_modified_since_answers_304_when_nothing_changed_since(client: TestCl
 
 def test_etag_differs_per_query(client: TestClient) -> None:
     assert client.get(LIST).headers["etag"] != client.get(LIST + "?limit=3").headers["etag"]
+
+
+FUTURE = "Fri, 01 Jan 2100 00:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status", "body"),
+    [
+        (
+            LIST + "999999/",
+            {"If-None-Match": "*"},
+            404,
+            {"detail": "No DockingEvent matches the given query."},
+        ),
+        (LIST + "abc/", {"If-None-Match": "*"}, 404, {"detail": "Not found."}),
+        (LIST + "abc/", {"If-Modified-Since": FUTURE}, 404, {"detail": "Not found."}),
+        (
+            LIST + "?space_station__id=abc",
+            {"If-Modified-Since": FUTURE},
+            400,
+            {"space_station__id": ["Enter a number."]},
+        ),
+        (
+            LIST + "?space_station__id=abc",
+            {"If-None-Match": "*"},
+            400,
+            {"space_station__id": ["Enter a number."]},
+        ),
+    ],
+)
+def test_an_invalid_request_gets_its_error_whatever_its_conditional_headers(
+    client: TestClient, path: str, headers: dict[str, str], status: int, body: object
+) -> None:
+    response = client.get(path, headers=headers)
+    assert (response.status_code, response.json()) == (status, body)
+
+
+def test_a_deleted_event_answers_404_to_its_old_etag(client: TestClient, stored: Engine) -> None:
+    etag = client.get(LIST + "615/").headers["etag"]
+    with Session(stored) as session:
+        delete_events(session, [615])
+        session.commit()
+    response = client.get(LIST + "615/", headers={"If-None-Match": etag})
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("path", [LIST, LIST + "615/"])
+def test_answers_and_304s_tell_caches_to_revalidate(client: TestClient, path: str) -> None:
+    first = client.get(path)
+    assert first.headers["cache-control"] == "no-cache"
+    again = client.get(path, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304
+    assert again.headers["cache-control"] == "no-cache"
 
 
 def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(
