@@ -56,6 +56,19 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
 
+    @field_validator("api_token")
+    @classmethod
+    def _token_fits_a_header(cls, value: SecretStr | None) -> SecretStr | None:
+        # Surrounding whitespace is trimmed when the header is built; what is left goes verbatim
+        # into "Authorization: Token …". The message must never echo the token.
+        token = value.get_secret_value().strip() if value is not None else ""
+        if not all("!" <= char <= "~" for char in token):
+            raise ValueError(
+                "must be printable ASCII without whitespace or control characters"
+                " (it is sent in the Authorization header)"
+            )
+        return value
+
     @field_validator("database_url")
     @classmethod
     def _database_is_supported(cls, value: str) -> str:

@@ -15,11 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
+from click.testing import CliRunner
+from sqlalchemy.exc import OperationalError
 
 from tests.cli_helpers import cli_env, run_cli
 from tests.fake_upstream import FakeUpstream
 from tests.run_helpers import RunningJob, free_port, get_json, wait_until
 from tests.upstream_data import DEFAULT_NOW, generate_history
+from worker.cli import main
 
 
 @pytest.fixture
@@ -146,3 +150,30 @@ def test_sync_with_unreachable_upstream_fails_in_one_error_line(
         " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
     ]
     assert "Traceback" not in result.stderr
+
+
+DATABASE_GONE = OperationalError(
+    "SELECT 1", {}, Exception("connection to postgresql://dock:s3cret@db:5432/x lost")
+)
+REDIS_GONE = redis.ConnectionError("Error 111 connecting to redis://:s3cret@127.0.0.1:6379/0.")
+
+
+@pytest.mark.parametrize(
+    ("error", "setting"),
+    [(DATABASE_GONE, "DOCKWATCH_DATABASE_URL"), (REDIS_GONE, "DOCKWATCH_REDIS_URL")],
+)
+def test_a_store_going_away_mid_command_is_one_line_without_the_password(
+    monkeypatch: pytest.MonkeyPatch, error: Exception, setting: str
+) -> None:
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise error
+
+    monkeypatch.setenv("DOCKWATCH_DATABASE_URL", "postgresql+psycopg://dock:s3cret@db:5432/x")
+    monkeypatch.setattr("worker.status_report.status_command", broken)
+    result = CliRunner().invoke(main, ["status"])
+
+    assert result.exit_code == 1
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert_one_line(result.stderr, setting)
+    assert "s3cret" not in result.stderr
+    assert result.stdout == ""

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import click
+import redis
+from sqlalchemy.exc import SQLAlchemyError
 
 from settings import Settings, SettingsError, load_settings
 from worker.runtime import ServiceError
@@ -23,6 +27,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 UPSTREAM_HINT = " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
+# ``scheme://user:password@`` anywhere in a message: the password is never printed.
+_CREDENTIALS = re.compile(r"(://[^:/@\s]*):[^@\s]*@")
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> None:
@@ -42,9 +48,37 @@ def one_line_errors(command: F) -> F:
             fail(str(error), EXIT_CONFIG)
         except ServiceError as error:
             fail(str(error))
+        except SQLAlchemyError as error:
+            # E.g. the database went away mid-command (connect_database checked it at the start).
+            fail(f"database error: {_reason(error)}. Check DOCKWATCH_DATABASE_URL.")
+        except redis.RedisError as error:
+            # E.g. Redis went away between the start-up PING and a later command.
+            fail(f"Redis error: {_reason(error)}. Check DOCKWATCH_REDIS_URL and redis-server.")
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _reason(error: Exception) -> str:
+    """The error's first line (the driver's own message if wrapped), without any password."""
+    text = str(getattr(error, "orig", None) or error).strip()
+    first = text.splitlines()[0].rstrip(".") if text else type(error).__name__
+    first = _CREDENTIALS.sub(r"\1:***@", first)
+    for secret in _secrets():
+        first = first.replace(secret, "***")
+    return first
+
+
+def _secrets() -> list[str]:
+    """The configured passwords and token, to blank out wherever a message quotes them."""
+    try:
+        current = load_settings()
+    except SettingsError:
+        return []
+    secrets = [urlsplit(url).password for url in (current.database_url, current.redis_url)]
+    if current.api_token is not None:
+        secrets.append(current.api_token.get_secret_value().strip())
+    return [secret for secret in secrets if secret]
 
 
 def settings() -> Settings:

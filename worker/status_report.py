@@ -1,7 +1,8 @@
 """``dockwatch status``: freshness, last cycle, budget used/left and outbox backlog.
 
 Exits non-zero when the data is staler than ``DOCKWATCH_STALE_AFTER_SECONDS`` (or was never
-synced), so the command doubles as a container healthcheck.
+synced), so the command doubles as a container healthcheck. It only reads: a database that is not
+migrated to this version is a one-line error naming ``dockwatch db upgrade``, not a migration.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from typing import Any
 
 import click
 import redis
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from api_mirror.status import read_status
+from models.db import alembic_config
 from models.tables import OutboxEntry
 from settings import Settings
 from worker.budget import RequestBudget
-from worker.runtime import connect_database, utc_now
+from worker.runtime import ServiceError, connect_database, utc_now
 
 EXIT_STALE = 3
 
@@ -38,6 +42,20 @@ def budget_reader(settings: Settings) -> Callable[[], Mapping[str, Any]]:
             client.close()
 
     return read
+
+
+def require_migrated(engine: Engine) -> None:
+    """Raise ServiceError unless the schema is at (or past) this version's migration head."""
+    with engine.connect() as connection:
+        current = set(MigrationContext.configure(connection).get_current_heads())
+    scripts = ScriptDirectory.from_config(alembic_config(str(engine.url)))
+    known = {script.revision for script in scripts.walk_revisions()}
+    # A revision this code does not know is a newer schema: report on it as best we can.
+    if not current or (current != set(scripts.get_heads()) and current <= known):
+        raise ServiceError(
+            "the database is not migrated to this version of dockwatch: run `dockwatch db upgrade`"
+            " (or check DOCKWATCH_DATABASE_URL)."
+        )
 
 
 def outbox_backlog(engine: Engine) -> int:
@@ -88,6 +106,7 @@ def status_command(settings: Settings, *, as_json: bool = False) -> None:
     """Print the report; exit ``EXIT_STALE`` when the data is stale."""
     engine = connect_database(settings.database_url, migrate=False)
     try:
+        require_migrated(engine)
         report = gather(settings, engine)
     finally:
         engine.dispose()

@@ -165,3 +165,28 @@ def test_unusable_database_is_one_line(env: dict[str, str], tmp_path: Path, url:
     assert result.stderr.count("\n") == 1, result.stderr
     assert "DOCKWATCH_DATABASE_URL" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("token", ["ab cd", "abc\x01def", "t\u00f6ken"])
+def test_an_unusable_api_token_is_one_line_that_does_not_echo_it(
+    env: dict[str, str], tmp_path: Path, token: str
+) -> None:
+    env["DOCKWATCH_API_TOKEN"] = token
+    result = run_cli(env, "sync", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "invalid setting DOCKWATCH_API_TOKEN" in result.stderr
+    assert token not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_on_an_unmigrated_database_is_one_line_naming_db_upgrade(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    result = run_cli(env, "status", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert "dockwatch db upgrade" in result.stderr
+    assert "Traceback" not in result.stderr
