@@ -15,6 +15,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# How long an SQLite writer waits out another's lock before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 
 class DatabaseError(Exception):
@@ -31,7 +33,7 @@ def _tune_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     # failing with "database is locked".
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_SECONDS * 1000}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
@@ -41,7 +43,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     try:
         if is_sqlite(url):
             engine = create_engine(
-                url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+                url,
+                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+                **kwargs,
             )
             event.listen(engine, "connect", _tune_sqlite)
         else:

@@ -85,6 +85,7 @@ def _lock(connection: Connection) -> None:
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
     else:
         # Must be the transaction's first statement; waits out other writers (busy_timeout).
+        # Held across the XADD: worker.runtime's Redis timeout must stay well below busy_timeout.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 

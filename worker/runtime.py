@@ -41,10 +41,17 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# Well below models.db.SQLITE_BUSY_TIMEOUT_SECONDS: the relay holds SQLite's write lock across
+# XADD, so a stalled Redis must fail the relay before other writers give up waiting for it.
+REDIS_SOCKET_TIMEOUT_SECONDS = 5
+
+
 def connect_redis(url: str) -> redis.Redis:
     """A Redis client that has answered PING."""
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=30)
+        client = redis.Redis.from_url(
+            url, socket_connect_timeout=3, socket_timeout=REDIS_SOCKET_TIMEOUT_SECONDS
+        )
         client.ping()
     except (redis.RedisError, ValueError) as error:
         raise ServiceError(
