@@ -188,7 +188,12 @@ class SyncState(SQLModel, table=True):
 
 
 class RemovalCandidate(SQLModel, table=True):
-    """A local event a sweep or poll did not see; removed only after its detail answers 404."""
+    """A local event upstream did not list (or answered 404 for).
+
+    It becomes ``eligible`` only when a complete, clean sweep pass did not contain it; only an
+    eligible candidate whose detail request then answers 404 is removed. Seeing the event again
+    anywhere drops the candidate.
+    """
 
     __tablename__ = "removal_candidate"
 
@@ -196,6 +201,7 @@ class RemovalCandidate(SQLModel, table=True):
         primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False}
     )
     noticed_at: dt.datetime
+    eligible: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})
 
 
 class OutboxEntry(SQLModel, table=True):

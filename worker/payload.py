@@ -203,12 +203,16 @@ def parse_event(payload: Any, *, fetched_at: dt.datetime) -> ParsedEvent:
     parsed = ParsedEvent(event=event)
 
     flight = _object(payload, "flight_vehicle")
+    if flight is None and "flight_vehicle" in payload:
+        event["flight_vehicle_id"] = None
     if flight is not None:
         parsed.flight = _row(flight, FLIGHT_FIELDS)
         event["flight_vehicle_id"] = parsed.flight["id"]
         _parse_spacecraft(parsed, flight, fetched_at)
 
     location = _object(payload, "docking_location")
+    if location is None and "docking_location" in payload:
+        event["docking_location_id"] = None
     if location is not None:
         parsed.location = _row(location, LOCATION_FIELDS)
         event["docking_location_id"] = parsed.location["id"]

@@ -161,9 +161,9 @@ def run_locked_cycle(
     lock = runtime.sync_lock()
     if not lock.acquire():
         return None
-    stop = threading.Event()
+    stop, lost = threading.Event(), threading.Event()
     heartbeat = threading.Thread(
-        target=_keep_alive, args=(lock, stop), name="sync-lock-heartbeat", daemon=True
+        target=_keep_alive, args=(lock, stop, lost), name="sync-lock-heartbeat", daemon=True
     )
     heartbeat.start()
     try:
@@ -175,6 +175,7 @@ def run_locked_cycle(
             record=outbox_recorder(runtime),
             after_commit=after_commit,
             notify_backfill=runtime.settings.notify_backfill,
+            still_locked=lambda: not lost.is_set(),
         )
         return engine.run_cycle(mode)
     finally:
@@ -186,7 +187,7 @@ def run_locked_cycle(
             log.warning("could not release the sync lock (it expires by itself): %s", error)
 
 
-def _keep_alive(lock: SingleFlight, stop: threading.Event) -> None:
+def _keep_alive(lock: SingleFlight, stop: threading.Event, lost: threading.Event) -> None:
     while not stop.wait(lock.ttl_seconds / 3):
         try:
             extended = lock.extend()
@@ -194,5 +195,6 @@ def _keep_alive(lock: SingleFlight, stop: threading.Event) -> None:
             log.warning("could not extend the sync lock: %s", error)
             continue
         if not extended:
-            log.error("lost the sync lock (its TTL passed); another cycle may start")
+            log.error("lost the sync lock (its TTL passed); stopping this cycle")
+            lost.set()
             return

@@ -350,6 +350,17 @@ def _apply_events(
         change = _classify(old, row)
         if change is not None:
             result.changes.append(change)
+        if old is None and row.get("departure") is not None:
+            # A visit that began and ended between two polls: subscribers still get both.
+            result.changes.append(
+                Change(
+                    ChangeKind.DEPARTURE_SET,
+                    ident,
+                    row.get("docking"),
+                    row["departure"],
+                    {"departure": (None, row["departure"])},
+                )
+            )
     result.rows_written += _write(session, DockingEvent, to_write)
 
 

@@ -25,11 +25,12 @@ from typing import Any
 import redis
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, delete, select
+from sqlmodel import Session, col, select
 
 from models import sync_state
 from models.db import session_scope
-from models.tables import DockingEvent, RemovalCandidate
+from models.tables import DockingEvent
+from worker import removals
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient
 from worker.errors import BudgetExhausted, PayloadError, UpstreamError, UpstreamThrottled
@@ -38,6 +39,19 @@ from worker.store import Change, apply_page, delete_events, removal_changes
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
+# A poll checks at most this many events that left its window (each costs a detail request).
+MAX_WINDOW_CHECKS = 3
+# A paced sweep step checks at most this many eligible removal candidates.
+MAX_CHECKS_PER_STEP = 2
+# How often one sweep pass may step back after rows shifted under it before giving up on
+# proving absences in that pass (a broken ordering upstream must not loop forever).
+MAX_REWINDS_PER_PASS = 5
+
+
+class LockLost(Exception):
+    """The single-flight lock expired under a running cycle."""
+
+
 Clock = Callable[[], dt.datetime]
 # Writes outbox rows for changes inside the caller's transaction; returns how many it wrote.
 Recorder = Callable[[Session, list[Change], dt.datetime], int]
@@ -99,6 +113,7 @@ class SyncEngine:
         after_commit: Callable[[], object] | None = None,
         notify_backfill: bool = False,
         sweep_reserve: int = 1,
+        still_locked: Callable[[], bool] = lambda: True,
     ) -> None:
         self.engine = engine
         self.client = client
@@ -109,23 +124,33 @@ class SyncEngine:
         self.notify_backfill = notify_backfill
         # Requests a paced sweep step leaves in the budget, so the next poll can still run.
         self.sweep_reserve = sweep_reserve
+        # Checked before every commit: a cycle that lost the single-flight lock must stop.
+        self.still_locked = still_locked
 
     # ----------------------------------------------------------------------------- cycle
     def run_cycle(self, mode: Mode = Mode.POLL) -> CycleSummary:
         """One cycle; upstream faults end it early with ``complete: false`` and keep the data."""
         summary = CycleSummary()
         start = self.client.requests_made
+        fresh = False  # whether this cycle brought the mirror up to date with upstream
         try:
             if not self._fill_done():
                 self._sweep(summary, max_pages=None, reserve=0)
+                fresh = self._fill_done()
             elif mode is Mode.SWEEP_STEP:
                 self._sweep(summary, max_pages=1, reserve=self.sweep_reserve)
-                self._verify_candidates(summary)
+                self._verify_candidates(
+                    summary, limit=MAX_CHECKS_PER_STEP, reserve=self.sweep_reserve
+                )
             else:
                 self._poll(summary)
+                fresh = True
                 if mode is Mode.FULL:
                     self._sweep(summary, max_pages=None, reserve=0)
-                self._verify_candidates(summary)
+                    self._verify_candidates(summary, limit=None, reserve=0)
+        except LockLost as error:
+            summary.stop("lock lost")
+            summary.error = str(error)
         except BudgetExhausted as error:
             summary.stop("budget", error.resume_at)
         except UpstreamThrottled as error:
@@ -139,16 +164,16 @@ class SyncEngine:
             summary.stop("redis")
             summary.error = f"Redis unavailable: {error}"
         summary.requests = self.client.requests_made - start
-        self._finish(summary)
+        self._finish(summary, fresh)
         return summary
 
-    def _finish(self, summary: CycleSummary) -> None:
+    def _finish(self, summary: CycleSummary, fresh: bool) -> None:
         now = self.clock()
         with session_scope(self.engine) as session:
             summary.sweep = sync_state.read_state(session, sync_state.SWEEP)
             record = {"finished_at": isoformat_z(now), "summary": summary.as_json()}
             sync_state.write_state(session, sync_state.LAST_CYCLE, record, now)
-            if summary.error is None:
+            if fresh:
                 last = {"at": isoformat_z(now), "complete": summary.complete}
                 sync_state.write_state(session, sync_state.LAST_SUCCESS, last, now)
         log.info(
@@ -178,9 +203,12 @@ class SyncEngine:
         then: Callable[[Session, list[int], int], None] | None = None,
     ) -> tuple[list[int], int]:
         """Apply a page, its outbox rows and ``then`` (checkpoint…) in one transaction."""
+        if not self.still_locked():
+            raise LockLost("the sync lock was lost; another cycle may be running")
         now = self.clock()
         with session_scope(self.engine) as session:
             result = apply_page(session, payloads, now=now)
+            removals.forget_seen(session, result.seen_ids)
             if notify and self.record is not None:
                 summary.notifications += self.record(session, result.changes, now)
             if then is not None:
@@ -227,15 +255,28 @@ class SyncEngine:
                 break
             page = self.client.get_url(str(next_link))
         if oldest is not None and clean:
-            self._note_missing_in_window(oldest, seen)
+            self._check_left_window(summary, oldest, seen)
 
-    def _note_missing_in_window(self, oldest: dt.datetime, seen: set[int]) -> None:
-        """Local events inside the polled window that upstream did not list: check them."""
-        with session_scope(self.engine) as session:
+    def _check_left_window(
+        self, summary: CycleSummary, oldest: dt.datetime, seen: set[int]
+    ) -> None:
+        """Local events the polled window should hold but did not: ask for each directly.
+
+        A corrected docking time moves an event out of the window (the detail brings the
+        correction in now); a 404 only notes a candidate, which the sweep settles.
+        """
+        with Session(self.engine) as session:
             local = session.exec(
                 select(DockingEvent.id).where(col(DockingEvent.docking) >= oldest)
             ).all()
-            _add_candidates(session, set(local) - seen, self.clock())
+            missing = set(local) - seen - removals.known_candidates(session)
+        for event_id in sorted(missing)[:MAX_WINDOW_CHECKS]:
+            detail = self.client.get_event(event_id)
+            if detail is not None:
+                self._commit_page(summary, [detail], notify=True)
+                continue
+            with session_scope(self.engine) as session:
+                removals.note_candidates(session, [event_id], self.clock())
 
     # --------------------------------------------------------------------------- sweep
     def _sweep(self, summary: CycleSummary, *, max_pages: int | None, reserve: int) -> None:
@@ -250,12 +291,13 @@ class SyncEngine:
             pages += 1
 
     def _sweep_page(self, summary: CycleSummary, *, notify: bool) -> bool:
-        """Fetch and commit the next sweep page; True when the sweep reached its end."""
+        """Fetch and commit the next sweep page; True when the pass reached its end."""
         with Session(self.engine) as session:
             state = sync_state.read_state(session, sync_state.SWEEP)
         offset = int(state.get("offset", 0))
         last_id: int | None = state.get("last_id")
-        # Re-read the previous page's last row: if it is not first, rows shifted in between.
+        # Re-read the previous page's last row: if a later row comes first instead, rows
+        # before it vanished and the walk would skip some, so it steps back a page.
         request_offset = max(offset - 1, 0)
         params = {"ordering": "id", "mode": "detailed", "limit": str(PAGE_SIZE)}
         if request_offset:
@@ -265,52 +307,63 @@ class SyncEngine:
         if next_link and not results:
             raise PayloadError("upstream sent an empty page with a next link")
         ids = [item["id"] for item in results if isinstance(item, dict) and "id" in item]
-        whole = page_is_whole(page, request_offset)
-        ordered = ids == sorted(set(ids))
-        done = not next_link
+        shifted = last_id is not None and bool(ids) and ids[0] > last_id
+        rewinds = int(state.get("rewinds", 0))
+        rewind = shifted and rewinds < MAX_REWINDS_PER_PASS
+        whole = page_is_whole(page, request_offset) and ids == sorted(set(ids))
+        done = not next_link and not rewind
 
         def checkpoint(session: Session, seen: list[int], skipped: int) -> None:
             now = self.clock()
-            clean = whole and ordered and skipped == 0 and len(ids) == len(results)
-            if clean:
+            proves_absence = whole and not shifted and skipped == 0 and len(ids) == len(results)
+            pass_clean = bool(state.get("clean", True)) and proves_absence
+            if proves_absence:
                 upper = None if done else max(ids, default=last_id)
-                _add_candidates(
-                    session, _local_ids_between(session, last_id, upper) - set(seen), now
-                )
+                absent = removals.local_ids_between(session, last_id, upper) - set(seen)
+                removals.note_candidates(session, absent, now)
             if done:
-                value: dict[str, Any] = {"offset": 0, "last_id": None, "count": page.get("count")}
-                value["last_complete"] = isoformat_z(now)
-                sync_state.write_state(session, sync_state.FILL, {"done": True}, now)
-            else:
-                value = {
-                    "offset": request_offset + len(results),
-                    "last_id": max([*ids, last_id or 0]),
-                    "count": page.get("count"),
-                    "started_at": state.get("started_at") or isoformat_z(now),
-                    "last_complete": state.get("last_complete"),
-                }
+                self._end_pass(session, page.get("count"), pass_clean, now)
+                return
+            value: dict[str, Any] = {
+                "offset": request_offset + len(results),
+                "last_id": max([*ids, last_id or 0]),
+                "count": page.get("count"),
+                "started_at": state.get("started_at") or isoformat_z(now),
+                "last_complete": state.get("last_complete"),
+                "clean": pass_clean,
+                "rewinds": rewinds,
+            }
+            if rewind:
+                value.update(
+                    offset=max(request_offset - PAGE_SIZE + 1, 0),
+                    last_id=last_id,
+                    rewinds=rewinds + 1,
+                    clean=bool(state.get("clean", True)),
+                )
             sync_state.write_state(session, sync_state.SWEEP, value, now)
 
         self._commit_page(summary, results, notify=notify, then=checkpoint)
         return done
 
+    def _end_pass(self, session: Session, count: Any, clean: bool, now: dt.datetime) -> None:
+        """Close a sweep pass: the fill is done, and a clean pass makes candidates eligible."""
+        if clean:
+            removals.promote_after_clean_pass(session)
+        value = {"offset": 0, "last_id": None, "count": count, "last_complete": isoformat_z(now)}
+        sync_state.write_state(session, sync_state.SWEEP, value, now)
+        sync_state.write_state(session, sync_state.FILL, {"done": True}, now)
+
     # ------------------------------------------------------------------------ removals
-    def _verify_candidates(self, summary: CycleSummary) -> None:
+    def _verify_candidates(self, summary: CycleSummary, *, limit: int | None, reserve: int) -> None:
+        """Detail-check eligible candidates: 404 removes the event, an answer keeps it."""
         with Session(self.engine) as session:
-            candidates = session.exec(
-                select(RemovalCandidate.event_id).order_by(col(RemovalCandidate.event_id))
-            ).all()
+            candidates = removals.eligible_candidates(session, limit)
         for event_id in candidates:
+            if reserve and self.budget.usage().left <= reserve:
+                return
             detail = self.client.get_event(event_id)
-            forget = delete(RemovalCandidate).where(col(RemovalCandidate.event_id) == event_id)
             if detail is not None:
-
-                def forget_candidate(
-                    session: Session, _seen: list[int], _skipped: int, forget: Any = forget
-                ) -> None:
-                    session.exec(forget)
-
-                self._commit_page(summary, [detail], notify=True, then=forget_candidate)
+                self._commit_page(summary, [detail], notify=True)
                 continue
             now = self.clock()
             with session_scope(self.engine) as session:
@@ -318,7 +371,7 @@ class SyncEngine:
                 if self.record is not None:
                     summary.notifications += self.record(session, changes, now)
                 summary.removed += delete_events(session, [event_id], now=now)
-                session.exec(forget)
+                removals.forget(session, event_id)
             self._committed()
 
 
@@ -332,26 +385,3 @@ def page_is_whole(page: dict[str, Any], offset: int) -> bool:
         return False
     expected = max(0, min(PAGE_SIZE, count - offset))
     return len(page["results"]) == expected
-
-
-def _local_ids_between(session: Session, lower: int | None, upper: int | None) -> set[int]:
-    query = select(DockingEvent.id)
-    if lower is not None:
-        query = query.where(col(DockingEvent.id) > lower)
-    if upper is not None:
-        query = query.where(col(DockingEvent.id) <= upper)
-    return set(session.exec(query).all())
-
-
-def _add_candidates(session: Session, ids: set[int], now: dt.datetime) -> None:
-    if not ids:
-        return
-    known = set(
-        session.exec(
-            select(RemovalCandidate.event_id).where(col(RemovalCandidate.event_id).in_(ids))
-        ).all()
-    )
-    for event_id in sorted(ids - known):
-        session.add(RemovalCandidate(event_id=event_id, noticed_at=now))
-    session.flush()
-    log.info("removal candidates noted: %s", sorted(ids - known))

@@ -195,3 +195,29 @@ def test_removal_reports_the_last_state_then_deletes(session: Session) -> None:
     assert deleted == 1
     assert session.get(DockingEvent, 615) is None
     assert session.get(Spacecraft, 602) is not None
+
+
+def test_a_visit_first_seen_already_over_is_a_dock_then_an_undock(session: Session) -> None:
+    closed = sample_615()
+    closed["departure"] = "2025-01-10T08:00:00Z"
+    result = apply_page(session, [closed], now=NOW)
+
+    assert [change.kind for change in result.changes] == [
+        ChangeKind.CREATED,
+        ChangeKind.DEPARTURE_SET,
+    ]
+    departure = dt.datetime(2025, 1, 10, 8, tzinfo=dt.UTC)
+    assert result.changes[1].fields == {"departure": (None, departure)}
+
+
+def test_an_explicit_null_link_clears_the_stored_one(session: Session) -> None:
+    apply_page(session, [sample_615()], now=NOW)
+    unlinked = sample_615()
+    unlinked["docking_location"] = None
+    result = apply_page(session, [unlinked], now=NOW)
+
+    [change] = result.changes
+    assert change.fields == {"docking_location": (32, None)}
+    stored = session.get(DockingEvent, 615)
+    assert stored is not None
+    assert stored.docking_location_id is None
