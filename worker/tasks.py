@@ -6,13 +6,17 @@ import logging
 from functools import lru_cache
 from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from settings import get_settings
 from worker.runtime import Runtime, build_runtime, relay_now, run_locked_cycle
 from worker.sync import Mode
 
 log = logging.getLogger(__name__)
+
+# A sweep step that found the lock busy tries again this much later, a few times at most.
+SWEEP_RETRY_SECONDS = 30
+SWEEP_RETRIES = 5
 
 
 @lru_cache(maxsize=1)
@@ -39,10 +43,17 @@ def sync_poll() -> dict[str, Any]:
     return _cycle(Mode.POLL)
 
 
-@shared_task(name="dockwatch.sync_sweep")
-def sync_sweep() -> dict[str, Any]:
-    """One paced page of the reconciliation sweep, then pending removal checks."""
-    return _cycle(Mode.SWEEP_STEP)
+@shared_task(bind=True, name="dockwatch.sync_sweep", max_retries=SWEEP_RETRIES)
+def sync_sweep(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
+    """One paced page of the reconciliation sweep, then pending removal checks.
+
+    Beat fires it right after a poll (their intervals share a start); with several workers the
+    poll often still holds the lock, so a skipped step is retried shortly instead of lost.
+    """
+    result = _cycle(Mode.SWEEP_STEP)
+    if result.get("skipped"):
+        raise self.retry(countdown=SWEEP_RETRY_SECONDS)
+    return result
 
 
 @shared_task(name="dockwatch.relay_outbox")

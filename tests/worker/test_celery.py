@@ -93,3 +93,17 @@ def test_real_worker_and_beat_run_the_scheduled_poll(
     polls = [r for r in fake.log.records if "docking__gte" in r.params]
     assert polls, "no incremental poll reached the upstream"
     assert worker.returncode == 0, output[-3000:]
+
+
+def test_a_sweep_step_that_finds_the_lock_busy_is_retried(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from celery.exceptions import Retry
+
+    from worker import tasks
+
+    monkeypatch.setattr(tasks, "_cycle", lambda mode: {"skipped": True})
+    with pytest.raises(Retry):
+        tasks.sync_sweep.run()
+    monkeypatch.setattr(tasks, "_cycle", lambda mode: {"requests": 1})
+    assert tasks.sync_sweep.run() == {"requests": 1}
