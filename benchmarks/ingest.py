@@ -183,12 +183,18 @@ def main(argv: Sequence[str] | None = None) -> str:
             fills.append((name, fill.rate))
             resyncs.append((name, resync.rate))
             written += resync.rows_written + resync.statement_rows + same.statement_rows
+    largest = f" {max(sizes):,}"
+    at_largest = [
+        f"{name.split()[0]} fill {fill:,.0f} / resync {resync:,.0f}"
+        for (name, fill), (_, resync) in zip(fills, resyncs, strict=True)
+        if name.endswith(largest)
+    ]
     slow_fill, slow_resync = min(fills, key=lambda x: x[1]), min(resyncs, key=lambda x: x[1])
     return summary(
         "ingest",
-        f"first fill >= {slow_fill[1]:,.0f} ev/s (slowest: {slow_fill[0]}), no-op resync >= "
-        f"{slow_resync[1]:,.0f} ev/s (slowest: {slow_resync[0]}), rows written by resyncs "
-        f"{written} (targets: fill >= 5,000 ev/s, resync >= 20,000 ev/s writing 0)",
+        f"ev/s at{largest} events: {', '.join(at_largest)}; slowest anywhere: fill "
+        f"{slow_fill[1]:,.0f} ({slow_fill[0]}), resync {slow_resync[1]:,.0f} ({slow_resync[0]}); "
+        f"rows written by resyncs {written} (targets: fill >= 5,000, resync >= 20,000 writing 0)",
     )
 
 
