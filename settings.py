@@ -28,7 +28,7 @@ class Settings(BaseSettings):
 
     upstream_url: str = "https://ll.thespacedevs.com/2.2.0"
     api_token: SecretStr | None = None
-    rate_limit_per_hour: Annotated[int, Field(ge=1, le=100_000)] = 15
+    rate_limit_per_hour: Annotated[int, Field(ge=2, le=100_000)] = 15
     database_url: str = "sqlite:///./dockwatch.db"
     redis_url: str = "redis://localhost:6379/0"
     stream: Annotated[str, Field(min_length=1)] = "dockwatch:events"
@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     key_prefix: Annotated[str, Field(min_length=1)] = "dockwatch"
     # Seconds between incremental polls; 0 derives it from the budget (see worker.schedule).
     poll_interval_seconds: Annotated[float, Field(ge=0)] = 0
-    # Share of the hourly budget the reconciliation sweep may use.
-    sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.2
+    # Share of the hourly budget the reconciliation sweep may use (rounded to whole requests).
+    sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.13
     http_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     http_max_attempts: Annotated[int, Field(ge=1, le=20)] = 4
     http_max_wait_seconds: Annotated[float, Field(ge=0)] = 60.0

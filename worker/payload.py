@@ -64,7 +64,10 @@ def plain_url(value: Any) -> str | None:
     """Upstream's URL for a plain request: any ``?format=…`` suffix removed."""
     if value is None:
         return None
-    parts = urlsplit(str(value))
+    text = str(value)
+    if "?" not in text and "#" not in text:
+        return text  # the common case, and a hot path of every page
+    parts = urlsplit(text)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
 
 

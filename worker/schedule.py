@@ -1,8 +1,11 @@
 """Cadence of the scheduled tasks, derived from the request budget.
 
-The poll gets ``1 - sweep_share`` of the hourly budget and the sweep step (one page) the rest,
-so the two together never plan more requests than the budget allows. At 15 requests an hour
-and the default 20 % sweep share that is a poll every 300 s and a sweep page every 1200 s.
+The hour's budget is split into whole numbers of requests: ``sweeps`` one-page sweep steps
+(``round(limit * sweep_share)``, at least one) and the rest for polls, each task on an even
+interval of ``3600 / count``. Periodic tasks on such intervals never put more than their count
+in any sliding hour, so poll + sweep never plan more than the budget. At 15 requests an hour
+and the default share (0.13) that is 13 polls (every ~277 s) and 2 sweep pages (every 1800 s):
+a dock or undock is seen within 277 s, and a 650-event list is reconciled every ~3.5 h.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ class Cadence:
 def derive_cadence(
     limit_per_hour: int, sweep_share: float, poll_interval_override: float = 0
 ) -> Cadence:
-    """Intervals that keep poll + sweep within ``limit_per_hour``."""
-    if limit_per_hour < 1 or not 0 < sweep_share <= 1:
-        raise ValueError("limit_per_hour must be >= 1 and sweep_share in (0, 1]")
-    poll_share = max(1.0 - sweep_share, 0.0)
-    sweep = HOUR / (limit_per_hour * sweep_share)
-    poll = HOUR / (limit_per_hour * poll_share) if poll_share > 0 else sweep
+    """Intervals whose runs in any sliding hour add up to at most ``limit_per_hour``."""
+    if limit_per_hour < 2 or not 0 < sweep_share <= 1:
+        # Two tasks need at least one request an hour each.
+        raise ValueError("limit_per_hour must be >= 2 and sweep_share in (0, 1]")
+    sweeps = min(max(1, round(limit_per_hour * sweep_share)), limit_per_hour - 1)
+    polls = limit_per_hour - sweeps
+    poll, sweep = HOUR / polls, HOUR / sweeps
     if poll_interval_override > 0:
         # An explicit poll interval may only slow the poll down, never overspend the budget.
         poll = max(poll, poll_interval_override)

@@ -122,7 +122,7 @@ class SyncEngine:
         self.record = record
         self.after_commit = after_commit
         self.notify_backfill = notify_backfill
-        # Requests a paced sweep step leaves in the budget, so the next poll can still run.
+        # Requests the removal checks of a sweep step leave, so the next poll can still run.
         self.sweep_reserve = sweep_reserve
         # Checked before every commit: a cycle that lost the single-flight lock must stop.
         self.still_locked = still_locked
@@ -138,7 +138,9 @@ class SyncEngine:
                 self._sweep(summary, max_pages=None, reserve=0)
                 fresh = self._fill_done()
             elif mode is Mode.SWEEP_STEP:
-                self._sweep(summary, max_pages=1, reserve=self.sweep_reserve)
+                # The step's own page is planned in the cadence; only the extra detail checks
+                # must leave a request for the next poll.
+                self._sweep(summary, max_pages=1, reserve=0)
                 self._verify_candidates(
                     summary, limit=MAX_CHECKS_PER_STEP, reserve=self.sweep_reserve
                 )

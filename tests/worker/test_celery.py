@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import signal
 import subprocess
 import sys
@@ -20,16 +21,27 @@ from tests.upstream_data import DEFAULT_NOW, generate_history
 from worker.schedule import derive_cadence
 
 
-@pytest.mark.parametrize("limit", [1, 15, 60, 3600])
+@pytest.mark.parametrize("limit", [2, 15, 60, 3600])
 def test_poll_and_sweep_together_never_plan_more_than_the_budget(limit: int) -> None:
     cadence = derive_cadence(limit, 0.2)
     planned = 3600 / cadence.poll + 3600 / cadence.sweep
     assert planned <= limit + 1e-9
 
 
-def test_default_cadence_polls_every_five_minutes() -> None:
-    cadence = derive_cadence(15, 0.2)
-    assert (cadence.poll, cadence.sweep) == (300.0, 1200.0)
+def test_default_cadence_gives_thirteen_polls_and_two_sweep_pages_an_hour() -> None:
+    cadence = derive_cadence(15, 0.13)
+    assert (cadence.poll, cadence.sweep) == (3600 / 13, 1800.0)
+    assert derive_cadence(15, 0.2) == derive_cadence(15, 0.2, 0)
+    assert (derive_cadence(15, 0.2).poll, derive_cadence(15, 0.2).sweep) == (300.0, 1200.0)
+
+
+@pytest.mark.parametrize("limit", [2, 7, 15, 16, 210])
+@pytest.mark.parametrize("share", [0.01, 0.13, 0.2, 0.25, 0.5, 0.99])
+def test_runs_in_any_sliding_hour_never_exceed_the_budget(limit: int, share: float) -> None:
+    cadence = derive_cadence(limit, share)
+    # A task every p seconds puts ceil(3600 / p) runs into some half-open hour.
+    worst = math.ceil(3600 / cadence.poll - 1e-9) + math.ceil(3600 / cadence.sweep - 1e-9)
+    assert worst <= limit
 
 
 def test_explicit_poll_interval_can_only_slow_the_poll() -> None:
