@@ -9,7 +9,7 @@ a sweep step every ``cadence.sweep`` (``derive_cadence(limit, sweep_share)``), o
 upstream to the cycle whose commit stored it (seen through the engine's notification recorder).
 The same year then goes through the naive baseline (``benchmarks.baseline``) at the same budget.
 
-    python -m benchmarks.freshness [--quick] [--every-cycle] [--sweep-share 0.2] [--sweep-first]
+    python -m benchmarks.freshness [--quick] [--every-cycle] [--sweep-share 0.13] [--sweep-first]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from benchmarks.clients import LEAD, TAIL, Outcome, run_baseline, run_dockwatch,
 from benchmarks.figures import median, minutes, percentile, ratio, summary
 from benchmarks.history import ISS, TIANGONG, build_year
 from benchmarks.replay import Windows
+from settings import Settings
 from worker.schedule import HOUR, derive_cadence
 
 
@@ -117,7 +118,12 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--quick", action="store_true", help="45 days, small background")
     parser.add_argument("--years", type=int, default=3, help="years replayed (seeds 7, 8, …)")
     parser.add_argument("--limit", type=int, default=15, help="requests per hour (default 15)")
-    parser.add_argument("--sweep-share", type=float, default=0.2)
+    parser.add_argument(
+        "--sweep-share",
+        type=float,
+        default=Settings.model_fields["sweep_budget_share"].default,
+        help="share of the budget for sweep pages (default: the product's default)",
+    )
     parser.add_argument(
         "--sweep-first", action="store_true", help="when both are due, sweep before polling"
     )

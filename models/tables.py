@@ -169,6 +169,8 @@ class DockingEvent(SQLModel, table=True):
     space_station_id: int | None = Field(default=None, sa_type=BigInteger)
     # Bookkeeping, not upstream data.
     row_version: int = Field(default=1, sa_type=BigInteger)
+    # Digest of the last payload applied (durations excluded): an equal one changes nothing.
+    payload_digest: str | None = Field(default=None, max_length=32)
     first_seen_at: dt.datetime
     last_changed_at: dt.datetime
 

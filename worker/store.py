@@ -11,8 +11,10 @@ Helpers never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -34,7 +36,7 @@ from models.tables import (
     SpaceStation,
 )
 from worker.errors import PayloadError
-from worker.payload import ParsedEvent, Row, parse_event
+from worker.payload import ParsedEvent, Row, parse_duration, parse_event
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ VOLATILE_SPACECRAFT = frozenset(
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.
 DURATION_DRIFT_SECONDS = 120
-BOOKKEEPING = frozenset({"row_version", "first_seen_at", "last_changed_at"})
+BOOKKEEPING = frozenset({"row_version", "first_seen_at", "last_changed_at", "payload_digest"})
 # Docking-event columns whose change is a notification, with the name subscribers see.
 SEMANTIC_FIELDS = {
     "docking": "docking",
@@ -277,12 +279,78 @@ def parse_page(
     return parsed, skipped
 
 
+def _duration_anchor(value: Any, grows: bool, now: dt.datetime) -> Any:
+    """A growing duration as the instant it counts from, in drift-sized buckets.
+
+    ``now - duration`` stays put while the duration grows with the clock, so the digest of an
+    unchanged event stays put too; a correction larger than the drift tolerance moves it.
+    """
+    if not grows or not isinstance(value, str):
+        return value
+    try:
+        seconds = parse_duration(value)
+    except PayloadError:
+        return value
+    if seconds is None:
+        return value
+    return int(now.timestamp() - seconds) // DURATION_DRIFT_SECONDS
+
+
+def payload_digest(payload: Mapping[str, Any], now: dt.datetime) -> str:
+    """A digest of an event's JSON that per-request growth of the durations leaves alone."""
+    flight = payload.get("flight_vehicle")
+    if isinstance(flight, Mapping) and isinstance(flight.get("spacecraft"), Mapping):
+        craft = dict(flight["spacecraft"])
+        for key, grows in (
+            ("time_in_space", craft.get("in_space") is True),
+            ("time_docked", payload.get("departure") is None),
+        ):
+            if key in craft:
+                craft[key] = _duration_anchor(craft[key], grows, now)
+        payload = {**payload, "flight_vehicle": {**flight, "spacecraft": craft}}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def _skip_unchanged(
+    session: Session, payloads: list[Any], result: ApplyResult, now: dt.datetime
+) -> tuple[list[Any], dict[int, str]]:
+    """Drop the payloads whose digest matches the stored one: nothing in them can differ.
+
+    Returns the payloads left to parse and the digest of each by event id.
+    """
+    digests = {
+        p["id"]: payload_digest(p, now)
+        for p in payloads
+        if isinstance(p, Mapping) and isinstance(p.get("id"), int)
+    }
+    table = _table(DockingEvent)
+    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(list(digests)))
+    stored = dict(session.connection().execute(query).tuples().all()) if digests else {}
+    left = []
+    for payload in payloads:
+        ident = payload.get("id") if isinstance(payload, Mapping) else None
+        if isinstance(ident, int) and stored.get(ident) == digests[ident]:
+            result.unchanged += 1
+            result.seen_ids.append(ident)
+        else:
+            left.append(payload)
+    return left, digests
+
+
 def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -> ApplyResult:
-    """Upsert one page of detailed-mode events; returns counts and semantic changes."""
-    events, skipped = parse_page(payloads, fetched_at=now)
-    result = ApplyResult(skipped=skipped)
+    """Upsert one page of detailed-mode events; returns counts and semantic changes.
+
+    An event whose payload digest matches the stored one is counted unchanged without being
+    parsed or compared: a no-op resync costs one SELECT per page.
+    """
+    result = ApplyResult()
+    left, digests = _skip_unchanged(session, list(payloads), result, now)
+    events, result.skipped = parse_page(left, fetched_at=now)
     if not events:
         return result
+    for parsed in events:
+        parsed.event["payload_digest"] = digests.get(parsed.event["id"])
     touched: set[int] = set()  # event ids whose graph had any row written
 
     def collect(rows: Iterable[tuple[int, Row | None]]) -> dict[int, set[int]]:
@@ -343,8 +411,12 @@ def _apply_events(
             )
             result.updated += 1
         elif ident in touched:
+            # Nested rows changed: the event row itself only takes the new digest.
+            to_write.append({**old, **row})
             result.updated += 1
         else:
+            if old.get("payload_digest") is None:
+                to_write.append({**old, **row})  # a row stored before digests existed
             result.unchanged += 1
             continue
         change = _classify(old, row)

@@ -221,3 +221,41 @@ def test_an_explicit_null_link_clears_the_stored_one(session: Session) -> None:
     stored = session.get(DockingEvent, 615)
     assert stored is not None
     assert stored.docking_location_id is None
+
+
+def test_a_no_op_resync_costs_one_select_per_page(engine: Engine) -> None:
+    with Session(engine) as session:
+        apply_page(session, [sample_615()], now=NOW)
+        session.commit()
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    later = NOW + dt.timedelta(minutes=10)
+    again = sample_615()
+    again["flight_vehicle"]["spacecraft"]["time_in_space"] = "P139DT11H2M14S"
+    again["flight_vehicle"]["spacecraft"]["time_docked"] = "P139DT7H43M33S"
+    event.listen(engine, "before_cursor_execute", record)
+    with Session(engine) as session:
+        result = apply_page(session, [again], now=later)
+    event.remove(engine, "before_cursor_execute", record)
+
+    assert (result.unchanged, result.seen_ids, result.rows_written) == (1, [615], 0)
+    assert len(statements) == 1
+    assert statements[0].lstrip().upper().startswith("SELECT")
+
+
+def test_a_row_stored_before_digests_gets_one_once(session: Session) -> None:
+    apply_page(session, [sample_615()], now=NOW)
+    stored = session.get(DockingEvent, 615)
+    assert stored is not None
+    stored.payload_digest = None
+    session.add(stored)
+    session.flush()
+
+    first = apply_page(session, [sample_615()], now=NOW)
+    second = apply_page(session, [sample_615()], now=NOW)
+
+    assert (first.rows_written, first.changes, first.unchanged) == (1, [], 1)
+    assert (second.rows_written, second.unchanged) == (0, 1)
