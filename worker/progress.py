@@ -123,9 +123,12 @@ class ProgressReporter(threading.Thread):
         stop: threading.Event,
         stream: TextIO,
         *,
+        already_filled: bool = False,
         every: float = PROGRESS_EVERY_SECONDS,
     ) -> None:
         super().__init__(name="fill-progress", daemon=True)
+        # Read before the worker starts: a fill can finish before the first snapshot.
+        self.already_filled = already_filled
         self.settings = settings
         self.mirror_url = mirror_url
         self.stop = stop
@@ -137,17 +140,15 @@ class ProgressReporter(threading.Thread):
         if not self._wait_for_mirror():
             return
         log.info("%s", ready_message(self.mirror_url, self.settings))
+        if self.already_filled:
+            return  # filled by an earlier run: nothing to report
         engine = make_engine(self.settings.database_url)
         client = redis.Redis.from_url(self.settings.redis_url, socket_connect_timeout=2)
         renderer = FillProgress(self.stream)
-        first = True
         try:
             while True:
                 progress = self._read(engine, client)
                 if progress is not None:
-                    if progress.fill_done and first:
-                        return  # filled by an earlier run: nothing to report
-                    first = False
                     renderer.show(progress)
                     if progress.fill_done:
                         return
@@ -174,3 +175,9 @@ class ProgressReporter(threading.Thread):
         except (SQLAlchemyError, redis.RedisError, OSError) as error:
             log.debug("progress unavailable: %s", error)
             return None
+
+
+def fill_already_done(engine: Engine) -> bool:
+    """Whether an earlier run completed the first fill."""
+    with Session(engine) as session:
+        return bool(sync_state.read_state(session, sync_state.FILL).get("done"))

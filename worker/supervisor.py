@@ -27,7 +27,7 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from settings import Settings
-from worker.progress import ProgressReporter
+from worker.progress import ProgressReporter, fill_already_done
 from worker.runtime import ServiceError, connect_database, connect_redis
 from worker.schedule import derive_cadence
 
@@ -251,6 +251,7 @@ def display_host(host: str) -> str:
 def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
     """The main job, in the foreground until Ctrl-C or SIGTERM."""
     engine = connect_database(settings.database_url, migrate=True)
+    already_filled = fill_already_done(engine)
     engine.dispose()
     connect_redis(settings.redis_url).close()
     check_port(host, port)
@@ -266,7 +267,9 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.handle_signal)
     base = f"http://{display_host(host)}:{port}"
-    reporter = ProgressReporter(settings, base, supervisor.stopping, sys.stderr)
+    reporter = ProgressReporter(
+        settings, base, supervisor.stopping, sys.stderr, already_filled=already_filled
+    )
     supervisor.start()
     queue_first_poll(settings)
     reporter.start()
