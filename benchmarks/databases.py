@@ -12,13 +12,13 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from benchmarks.notify_latency import scratch_database
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
+from tests.redis_keys import drop_keys
 
 KINDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(
@@ -67,10 +67,4 @@ def scratch_engine(kind: str) -> Iterator[Engine]:
 
 def drop_redis_keys(prefix: str) -> None:
     """Delete every Redis key under ``prefix`` (a benchmark's budget, locks…)."""
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    drop_keys(REDIS_URL, prefix)

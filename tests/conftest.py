@@ -22,6 +22,10 @@ from sqlmodel import Session, SQLModel
 
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
+from tests.fake_upstream import FakeUpstream
+from tests.redis_keys import drop_keys
+from tests.sync_harness import SyncHarness
+from tests.upstream_data import DEFAULT_NOW, generate_history
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -79,13 +83,7 @@ def redis_prefix() -> Iterator[str]:
     """A unique Redis key prefix; every key under it is deleted after the test."""
     prefix = f"dwtest:{uuid.uuid4().hex[:12]}"
     yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
-        if keys:
-            client.delete(*keys)
-    finally:
-        client.close()
+    drop_keys(REDIS_URL, prefix)
 
 
 @pytest.fixture
@@ -94,3 +92,18 @@ def redis_client(redis_prefix: str) -> Iterator[redis.Redis]:
     client = redis.Redis.from_url(REDIS_URL)
     yield client
     client.close()
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeUpstream]:
+    """A fake LL2 upstream on 127.0.0.1: 650 events, 12 still docked, a fixed clock."""
+    with FakeUpstream(generate_history(650, 12, seed=7), now=DEFAULT_NOW) as upstream:
+        yield upstream
+
+
+@pytest.fixture
+def harness(engine: Engine, fake: FakeUpstream, redis_prefix: str) -> Iterator[SyncHarness]:
+    """A sync engine on ``fake`` with a generous budget and a clock moved by the test."""
+    rig = SyncHarness(engine, fake, redis_prefix)
+    yield rig
+    rig.close()

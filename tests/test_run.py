@@ -8,7 +8,6 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,16 +15,9 @@ import pytest
 from tests.cli_helpers import cli_env
 from tests.fake_upstream import FakeUpstream
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
-from tests.upstream_data import DEFAULT_NOW, generate_history
 from worker.progress import FillProgress, Progress
 from worker.runtime import ServiceError
 from worker.supervisor import Child, Supervisor, check_port, probe_upstream
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=5), now=DEFAULT_NOW) as upstream:
-        yield upstream
 
 
 def run_env(database_url: str, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ from models.db import make_engine
 from models.tables import DockingEvent
 from tests.cli_helpers import cli_env
 from tests.fake_upstream import FakeUpstream
-from tests.upstream_data import DEFAULT_NOW, generate_history
 from worker.schedule import derive_cadence
 
 
@@ -61,12 +59,6 @@ def test_beat_schedule_names_registered_tasks_and_expires_stale_runs() -> None:
         assert entry["options"]["expires"] == entry["schedule"]
     assert celeryconfig.task_acks_late is True
     assert celeryconfig.worker_prefetch_multiplier == 1
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=5), now=DEFAULT_NOW) as upstream:
-        yield upstream
 
 
 def stored(database_url: str) -> int:

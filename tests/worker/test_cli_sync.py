@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,15 +16,8 @@ from models.db import make_engine
 from models.tables import DockingEvent
 from tests.cli_helpers import cli_env, run_cli, start_cli
 from tests.fake_upstream import FakeUpstream
-from tests.upstream_data import DEFAULT_NOW, generate_history
 
 SUMMARY_KEYS = {"requests", "created", "updated", "unchanged", "removed", "notifications"}
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=3), now=DEFAULT_NOW) as upstream:
-        yield upstream
 
 
 @pytest.fixture

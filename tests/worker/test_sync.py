@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,23 +13,10 @@ from sqlmodel import Session, select
 from models.tables import DockingEvent, RemovalCandidate
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from tests.upstream_data import DEFAULT_NOW, generate_history, make_event
+from tests.upstream_data import DEFAULT_NOW, make_event
 from worker.sync import Mode
 
 HOUR = dt.timedelta(hours=1)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=7), now=DEFAULT_NOW) as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def harness(engine: Engine, fake: FakeUpstream, redis_prefix: str) -> Iterator[SyncHarness]:
-    rig = SyncHarness(engine, fake, redis_prefix)
-    yield rig
-    rig.close()
 
 
 def data_writes(engine: Engine) -> list[str]:

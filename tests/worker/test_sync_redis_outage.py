@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
@@ -13,7 +11,6 @@ from models import sync_state
 from models.tables import DockingEvent
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from tests.upstream_data import DEFAULT_NOW, generate_history
 from tests.worker.notifications import free_port, own_redis
 from worker.sync import CycleSummary
 
@@ -21,12 +18,6 @@ from worker.sync import CycleSummary
 def stored_events(engine: Engine) -> int:
     with Session(engine) as session:
         return int(session.exec(select(func.count()).select_from(DockingEvent)).one())
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=11), now=DEFAULT_NOW) as upstream:
-        yield upstream
 
 
 def test_redis_dropped_mid_fill_stops_the_cycle_and_the_next_one_resumes(

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 
-import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -13,23 +11,9 @@ from models import sync_state
 from models.tables import DockingEvent, RemovalCandidate
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from tests.upstream_data import DEFAULT_NOW, generate_history
 from worker.sync import Mode
 
 HOUR = dt.timedelta(hours=1)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeUpstream]:
-    with FakeUpstream(generate_history(650, 12, seed=21), now=DEFAULT_NOW) as upstream:
-        yield upstream
-
-
-@pytest.fixture
-def harness(engine: Engine, fake: FakeUpstream, redis_prefix: str) -> Iterator[SyncHarness]:
-    rig = SyncHarness(engine, fake, redis_prefix)
-    yield rig
-    rig.close()
 
 
 def candidates(engine: Engine) -> dict[int, bool]:
