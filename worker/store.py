@@ -11,16 +11,13 @@ Helpers never commit: the caller owns the transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel
 
 from models.data_version import bump_data_version
@@ -35,17 +32,16 @@ from models.tables import (
     SpacecraftStatus,
     SpaceStation,
 )
+from worker.durations import docked_before_and_after, durations_drifted, payload_digest
 from worker.errors import PayloadError
-from worker.payload import ParsedEvent, Row, parse_duration, parse_event
+from worker.payload import ParsedEvent, Row, parse_event
+from worker.rows import differences, load_rows, merge_by_id, table_of, upsert_rows
 
 log = logging.getLogger(__name__)
 
 VOLATILE_SPACECRAFT = frozenset(
     {"time_in_space_seconds", "time_docked_seconds", "durations_fetched_at"}
 )
-# How far a fetched duration may stray from the stored value's prediction before it is
-# rewritten: covers clock skew and request latency, far below any real correction.
-DURATION_DRIFT_SECONDS = 120
 BOOKKEEPING = frozenset({"row_version", "first_seen_at", "last_changed_at", "payload_digest"})
 # Docking-event columns whose change is a notification, with the name subscribers see.
 SEMANTIC_FIELDS = {
@@ -91,134 +87,17 @@ class ApplyResult:
     changes: list[Change] = field(default_factory=list)
 
 
-def _table(model: type[SQLModel]) -> Table:
-    table = model.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
-def _merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
-    merged: dict[int, Row] = {}
-    for row in rows:
-        merged.setdefault(row["id"], {}).update(row)
-    return merged
-
-
-def _load(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
-    table = _table(model)
-    if not ids:
-        return {}
-    result = session.connection().execute(select(table).where(table.c.id.in_(ids)))
-    return {row["id"]: dict(row) for row in result.mappings()}
-
-
-def _write(session: Session, model: type[SQLModel], rows: list[Row]) -> int:
-    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE.
-
-    Updates carry the whole stored row merged with the new values, because the database checks
-    NOT NULL on the INSERT half before it notices the conflict.
-    """
-    if not rows:
-        return 0
-    table = _table(model)
-    dialect = session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    groups: dict[tuple[str, ...], list[Row]] = {}
-    for row in rows:
-        groups.setdefault(tuple(sorted(row)), []).append(row)
-    connection = session.connection()
-    for columns, group in groups.items():
-        statement = insert(table)
-        updates = {name: statement.excluded[name] for name in columns if name != "id"}
-        if updates:
-            statement = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=["id"])
-        connection.execute(statement, group)
-    return len(rows)
-
-
-def _differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:
-    return {
-        name: (stored.get(name), value)
-        for name, value in incoming.items()
-        if name not in ignore and stored.get(name) != value
-    }
-
-
 def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) -> set[int]:
     """Upsert nested rows; returns the ids that were written."""
-    incoming = _merge_by_id(rows)
-    stored = _load(session, model, list(incoming))
+    incoming = merge_by_id(rows)
+    stored = load_rows(session, model, list(incoming))
     to_write = [
         {**stored.get(ident, {}), **row}
         for ident, row in incoming.items()
-        if ident not in stored or _differences(stored[ident], row, frozenset())
+        if ident not in stored or differences(stored[ident], row, frozenset())
     ]
-    _write(session, model, to_write)
+    upsert_rows(session, model, to_write)
     return {row["id"] for row in to_write}
-
-
-def _open_dockings(session: Session, spacecraft_ids: Sequence[int]) -> set[tuple[int, int]]:
-    """(event id, spacecraft id) of stored events without a departure for these spacecraft."""
-    if not spacecraft_ids:
-        return set()
-    event, flight = _table(DockingEvent), _table(SpacecraftFlight)
-    query = (
-        select(event.c.id, flight.c.spacecraft_id)
-        .join(flight, event.c.flight_vehicle_id == flight.c.id)
-        .where(event.c.departure.is_(None), flight.c.spacecraft_id.in_(spacecraft_ids))
-    )
-    return {(row[0], row[1]) for row in session.connection().execute(query)}
-
-
-def _docked_before_and_after(
-    session: Session, events: Sequence[ParsedEvent]
-) -> tuple[set[int], set[int]]:
-    """Spacecraft with an open docking before this page, and after it is applied.
-
-    ``time_docked`` grows only while a spacecraft is docked somewhere; when that changes, the
-    stored duration must be re-based on the value just fetched.
-    """
-    crafts = [e.spacecraft["id"] for e in events if e.spacecraft is not None]
-    stored = _open_dockings(session, crafts)
-    before = {craft for _, craft in stored}
-    page_ids = {e.event["id"] for e in events}
-    after = {craft for event_id, craft in stored if event_id not in page_ids}
-    for parsed in events:
-        departure_known = "departure" in parsed.event
-        still_open = (
-            parsed.event.get("departure") is None
-            if departure_known
-            else any(event_id == parsed.event["id"] for event_id, _ in stored)
-        )
-        if parsed.spacecraft is not None and still_open:
-            after.add(parsed.spacecraft["id"])
-    return before, after
-
-
-def _predicted(stored: Row, column: str, grows: bool, now: dt.datetime) -> int | None:
-    value = stored.get(column)
-    fetched_at = stored.get("durations_fetched_at")
-    if value is None or fetched_at is None:
-        return None
-    return value + int((now - fetched_at).total_seconds()) if grows else int(value)
-
-
-def _durations_drifted(stored: Row, incoming: Row, docked: bool, now: dt.datetime) -> bool:
-    checks = (
-        ("time_in_space_seconds", bool(stored.get("in_space"))),
-        ("time_docked_seconds", docked),
-    )
-    for column, grows in checks:
-        if column not in incoming:
-            continue
-        predicted, fetched = _predicted(stored, column, grows, now), incoming[column]
-        if (predicted is None) != (fetched is None):
-            return True
-        if predicted is not None and abs(predicted - fetched) > DURATION_DRIFT_SECONDS:
-            return True
-    return False
 
 
 def _upsert_spacecraft(
@@ -228,19 +107,19 @@ def _upsert_spacecraft(
 
     A write that only re-bases the durations is bookkeeping, not a change to the event.
     """
-    incoming = _merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
-    stored = _load(session, Spacecraft, list(incoming))
-    docked_before, docked_after = _docked_before_and_after(session, events)
+    incoming = merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
+    stored = load_rows(session, Spacecraft, list(incoming))
+    docked_before, docked_after = docked_before_and_after(session, events)
     to_write, changed = [], set()
     for ident, row in incoming.items():
         old = stored.get(ident)
         docked = ident in docked_before
-        if old is None or _differences(old, row, VOLATILE_SPACECRAFT):
+        if old is None or differences(old, row, VOLATILE_SPACECRAFT):
             changed.add(ident)
-        elif docked == (ident in docked_after) and not _durations_drifted(old, row, docked, now):
+        elif docked == (ident in docked_after) and not durations_drifted(old, row, docked, now):
             continue
         to_write.append({**(old or {}), **row})
-    _write(session, Spacecraft, to_write)
+    upsert_rows(session, Spacecraft, to_write)
     return len(to_write), changed
 
 
@@ -279,39 +158,6 @@ def parse_page(
     return parsed, skipped
 
 
-def _duration_anchor(value: Any, grows: bool, now: dt.datetime) -> Any:
-    """A growing duration as the instant it counts from, in drift-sized buckets.
-
-    ``now - duration`` stays put while the duration grows with the clock, so the digest of an
-    unchanged event stays put too; a correction larger than the drift tolerance moves it.
-    """
-    if not grows or not isinstance(value, str):
-        return value
-    try:
-        seconds = parse_duration(value)
-    except PayloadError:
-        return value
-    if seconds is None:
-        return value
-    return int(now.timestamp() - seconds) // DURATION_DRIFT_SECONDS
-
-
-def payload_digest(payload: Mapping[str, Any], now: dt.datetime) -> str:
-    """A digest of an event's JSON that per-request growth of the durations leaves alone."""
-    flight = payload.get("flight_vehicle")
-    if isinstance(flight, Mapping) and isinstance(flight.get("spacecraft"), Mapping):
-        craft = dict(flight["spacecraft"])
-        for key, grows in (
-            ("time_in_space", craft.get("in_space") is True),
-            ("time_docked", payload.get("departure") is None),
-        ):
-            if key in craft:
-                craft[key] = _duration_anchor(craft[key], grows, now)
-        payload = {**payload, "flight_vehicle": {**flight, "spacecraft": craft}}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
-
-
 def _skip_unchanged(
     session: Session, payloads: list[Any], result: ApplyResult, now: dt.datetime
 ) -> tuple[list[Any], dict[int, str]]:
@@ -324,7 +170,7 @@ def _skip_unchanged(
         for p in payloads
         if isinstance(p, Mapping) and isinstance(p.get("id"), int)
     }
-    table = _table(DockingEvent)
+    table = table_of(DockingEvent)
     query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(list(digests)))
     stored = dict(session.connection().execute(query).tuples().all()) if digests else {}
     left = []
@@ -396,8 +242,8 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
 def _apply_events(
     session: Session, rows: list[Row], now: dt.datetime, result: ApplyResult, touched: set[int]
 ) -> None:
-    incoming = _merge_by_id(rows)
-    stored = _load(session, DockingEvent, list(incoming))
+    incoming = merge_by_id(rows)
+    stored = load_rows(session, DockingEvent, list(incoming))
     to_write: list[Row] = []
     for ident, row in incoming.items():
         old = stored.get(ident)
@@ -405,7 +251,7 @@ def _apply_events(
         if old is None:
             to_write.append({**row, "row_version": 1, "first_seen_at": now, "last_changed_at": now})
             result.created += 1
-        elif _differences(old, row, BOOKKEEPING):
+        elif differences(old, row, BOOKKEEPING):
             to_write.append(
                 {**old, **row, "row_version": old["row_version"] + 1, "last_changed_at": now}
             )
@@ -433,12 +279,12 @@ def _apply_events(
                     {"departure": (None, row["departure"])},
                 )
             )
-    result.rows_written += _write(session, DockingEvent, to_write)
+    result.rows_written += upsert_rows(session, DockingEvent, to_write)
 
 
 def removal_changes(session: Session, event_ids: Sequence[int]) -> list[Change]:
     """The REMOVED changes for events about to be deleted (their last stored state)."""
-    stored = _load(session, DockingEvent, list(event_ids))
+    stored = load_rows(session, DockingEvent, list(event_ids))
     return [
         Change(ChangeKind.REMOVED, ident, row["docking"], row["departure"])
         for ident, row in sorted(stored.items())
@@ -451,7 +297,7 @@ def delete_events(
     """Delete docking events (their nested objects stay: other events may share them)."""
     if not event_ids:
         return 0
-    table = _table(DockingEvent)
+    table = table_of(DockingEvent)
     result = session.connection().execute(delete(table).where(table.c.id.in_(event_ids)))
     deleted = int(result.rowcount or 0)
     if deleted:

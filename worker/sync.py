@@ -8,9 +8,10 @@ budget (or a 429) stops a phase, what was fetched stays and the cycle reports ``
 - Poll: everything docked since the oldest still-open local event (``docking__gte``), which holds
   every new docking and every undocking; with nothing open, the newest events by ``-docking``.
 - Sweep: the whole list by ``ordering=id``, checkpointed per page. Each page re-reads the last row
-  of the previous one, so rows shifting between pages are noticed; a local id missing from a clean
-  stretch of the walk becomes a removal candidate.
-- Removal: a candidate is deleted only when its detail request answers 404.
+  of the previous one; when rows vanished before it the walk steps back instead of skipping. A
+  local id missing from a whole, in-order stretch becomes a removal candidate.
+- Removal (``worker.removals``): only after a complete, clean pass missed the event and its
+  detail request answered 404.
 """
 
 from __future__ import annotations

@@ -1,0 +1,70 @@
+"""Rows in and out of one table: load by id, compare, and a dialect-aware upsert.
+
+Helpers never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+Row = dict[str, Any]
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
+
+
+def merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
+    merged: dict[int, Row] = {}
+    for row in rows:
+        merged.setdefault(row["id"], {}).update(row)
+    return merged
+
+
+def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
+    table = table_of(model)
+    if not ids:
+        return {}
+    result = session.connection().execute(select(table).where(table.c.id.in_(ids)))
+    return {row["id"]: dict(row) for row in result.mappings()}
+
+
+def upsert_rows(session: Session, model: type[SQLModel], rows: list[Row]) -> int:
+    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE.
+
+    Updates carry the whole stored row merged with the new values, because the database checks
+    NOT NULL on the INSERT half before it notices the conflict.
+    """
+    if not rows:
+        return 0
+    table = table_of(model)
+    dialect = session.connection().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    groups: dict[tuple[str, ...], list[Row]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    connection = session.connection()
+    for columns, group in groups.items():
+        statement = insert(table)
+        updates = {name: statement.excluded[name] for name in columns if name != "id"}
+        if updates:
+            statement = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+        else:
+            statement = statement.on_conflict_do_nothing(index_elements=["id"])
+        connection.execute(statement, group)
+    return len(rows)
+
+
+def differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:
+    return {
+        name: (stored.get(name), value)
+        for name, value in incoming.items()
+        if name not in ignore and stored.get(name) != value
+    }
