@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from api_mirror.graph import EventGraph
-from models.tables import Agency, Spacecraft, SpacecraftConfig, SpaceStation
+from api_mirror.records import AgencyRecord, ConfigRecord, SpacecraftRecord, StationRecord
 
 Mode = Literal["normal", "detailed"]
 JSONDict = dict[str, Any]
@@ -114,7 +114,7 @@ class _Writer:
         return body
 
     def spacecraft(self, graph: EventGraph, detailed: bool) -> JSONDict | None:
-        craft: Spacecraft | None = graph.spacecraft
+        craft: SpacecraftRecord | None = graph.spacecraft
         if craft is None:
             return None
         status = graph.status
@@ -141,7 +141,7 @@ class _Writer:
         }
 
     def config_normal(self, graph: EventGraph) -> JSONDict | None:
-        config: SpacecraftConfig | None = graph.config
+        config: ConfigRecord | None = graph.config
         if config is None:
             return None
         agency = graph.agency
@@ -163,7 +163,7 @@ class _Writer:
         }
 
     def config(self, graph: EventGraph) -> JSONDict | None:
-        config: SpacecraftConfig | None = graph.config
+        config: ConfigRecord | None = graph.config
         if config is None:
             return None
         return {
@@ -194,7 +194,7 @@ class _Writer:
         kind = graph.config_type
         return None if kind is None else {"id": kind.id, "name": kind.name}
 
-    def agency(self, agency: Agency | None) -> JSONDict | None:
+    def agency(self, agency: AgencyRecord | None) -> JSONDict | None:
         if agency is None:
             return None
         return {
@@ -229,7 +229,7 @@ class _Writer:
             else {"id": station.id, "url": self.url(station.url), "name": station.name},
         }
 
-    def station(self, station: SpaceStation | None) -> JSONDict | None:
+    def station(self, station: StationRecord | None) -> JSONDict | None:
         if station is None:
             return None
         return {

@@ -72,3 +72,18 @@ def test_statement_count_does_not_depend_on_the_number_of_ids(
 def test_no_ids_means_no_statements(session: Session, statements: StatementCounter) -> None:
     assert load_graphs(session, []) == []
     assert statements.count == 0
+
+
+def test_datetimes_come_back_timezone_aware_utc(session: Session) -> None:
+    store(session, [strip_format(sample_615())])
+    [graph] = load_graphs(session, [615])
+    assert graph.spacecraft is not None
+    assert graph.flight is not None
+    moments = [
+        graph.event.docking,
+        graph.event.last_changed_at,
+        graph.spacecraft.durations_fetched_at,
+    ]
+    for moment in moments:
+        assert moment is not None
+        assert moment.utcoffset() == dt.timedelta(0)
