@@ -21,9 +21,10 @@ from benchmarks.history import ScriptedChange, YearHistory
 from benchmarks.replay import ReplayStats, Tracker, Windows, replay, timeline
 from benchmarks.upstream import MeteredUpstream, use_in_process_transport
 from tests.sync_harness import SyncHarness
+from worker.cycle import Mode
 from worker.schedule import HOUR, Cadence
 from worker.store import Change, ChangeKind
-from worker.sync import Mode, Recorder
+from worker.sync import Recorder
 
 LEAD = dt.timedelta(minutes=75)  # longer than the 3600 s budget window: its state is steady
 TAIL = dt.timedelta(minutes=45)

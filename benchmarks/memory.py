@@ -109,7 +109,8 @@ def child(path: Path, database_url: str) -> None:
     from models.db import make_engine
     from worker.budget import RequestBudget
     from worker.client import UpstreamClient, build_http_client
-    from worker.sync import Mode, SyncEngine
+    from worker.cycle import Mode
+    from worker.sync import SyncEngine
 
     now = dt.datetime(2025, 4, 4, tzinfo=dt.UTC)
     before = peak_kb()

@@ -22,7 +22,8 @@ from models.tables import DockingEvent
 from tests.fake_upstream import FakeUpstream
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient, build_http_client
-from worker.sync import CycleSummary, Mode, Recorder, SyncEngine
+from worker.cycle import CycleSummary, Mode
+from worker.sync import Recorder, SyncEngine
 
 REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"

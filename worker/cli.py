@@ -126,8 +126,8 @@ def db_upgrade() -> None:
 @one_line_errors
 def sync(full: bool) -> None:
     """Run one sync cycle now, in this process, and print a JSON summary."""
+    from worker.cycle import Mode
     from worker.runtime import build_runtime, relay_now, run_locked_cycle
-    from worker.sync import Mode
 
     runtime = build_runtime(settings())
     try:

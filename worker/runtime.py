@@ -23,11 +23,12 @@ from models.db import DatabaseError, make_engine, upgrade
 from settings import Settings
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient, build_http_client
+from worker.cycle import CycleSummary, Mode
 from worker.locks import SingleFlight
 from worker.outbox import record_changes
 from worker.relay import relay_pending
 from worker.store import Change
-from worker.sync import CycleSummary, Mode, Recorder, SyncEngine
+from worker.sync import Recorder, SyncEngine
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
-from enum import StrEnum
 from typing import Any
 
 import redis
@@ -34,6 +32,7 @@ from models.tables import DockingEvent
 from worker import removals
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient
+from worker.cycle import CycleSummary, Mode, isoformat_z
 from worker.errors import BudgetExhausted, PayloadError, UpstreamError, UpstreamThrottled
 from worker.store import Change, apply_page, delete_events, removal_changes
 
@@ -56,48 +55,6 @@ class LockLost(Exception):
 Clock = Callable[[], dt.datetime]
 # Writes outbox rows for changes inside the caller's transaction; returns how many it wrote.
 Recorder = Callable[[Session, list[Change], dt.datetime], int]
-
-
-class Mode(StrEnum):
-    """What one cycle does."""
-
-    POLL = "poll"  # the incremental poll (or the first fill while the mirror is empty)
-    SWEEP_STEP = "sweep"  # one paced step of the sweep, then pending removal checks
-    FULL = "full"  # the poll, then the sweep to its end, then removal checks
-
-
-@dataclass
-class CycleSummary:
-    """What a cycle did; ``as_json`` is the line ``dockwatch sync`` prints."""
-
-    requests: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    notifications: int = 0
-    complete: bool = True
-    reason: str | None = None
-    resume_at: str | None = None
-    error: str | None = None
-    sweep: dict[str, Any] = field(default_factory=dict)
-
-    def stop(self, reason: str, resume_at: float | None = None) -> None:
-        """Mark the cycle as stopped early for ``reason``."""
-        self.complete = False
-        self.reason = reason
-        if resume_at is not None:
-            self.resume_at = dt.datetime.fromtimestamp(resume_at, dt.UTC).isoformat()
-
-    def as_json(self) -> dict[str, Any]:
-        """The summary as PRODUCT.md's JSON object (the documented keys first)."""
-        data = asdict(self)
-        return {key: value for key, value in data.items() if value is not None and value != {}}
-
-
-def isoformat_z(moment: dt.datetime) -> str:
-    """An aware datetime as upstream writes it: UTC with ``Z``."""
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 class SyncEngine:

@@ -9,8 +9,8 @@ from typing import Any
 from celery import Task, shared_task
 
 from settings import get_settings
+from worker.cycle import Mode
 from worker.runtime import Runtime, build_runtime, relay_now, run_locked_cycle
-from worker.sync import Mode
 
 log = logging.getLogger(__name__)
 

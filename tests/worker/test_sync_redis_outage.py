@@ -12,7 +12,7 @@ from models.tables import DockingEvent
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
 from tests.worker.notifications import free_port, own_redis
-from worker.sync import CycleSummary
+from worker.cycle import CycleSummary
 
 
 def stored_events(engine: Engine) -> int:

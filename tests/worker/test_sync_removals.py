@@ -11,7 +11,7 @@ from models import sync_state
 from models.tables import DockingEvent, RemovalCandidate
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from worker.sync import Mode
+from worker.cycle import Mode
 
 HOUR = dt.timedelta(hours=1)
 

@@ -1,0 +1,50 @@
+"""What a sync cycle is asked to do (``Mode``) and what it reports (``CycleSummary``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Mode(StrEnum):
+    """What one cycle does."""
+
+    POLL = "poll"  # the incremental poll (or the first fill while the mirror is empty)
+    SWEEP_STEP = "sweep"  # one paced step of the sweep, then pending removal checks
+    FULL = "full"  # the poll, then the sweep to its end, then removal checks
+
+
+@dataclass
+class CycleSummary:
+    """What a cycle did; ``as_json`` is the line ``dockwatch sync`` prints."""
+
+    requests: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    notifications: int = 0
+    complete: bool = True
+    reason: str | None = None
+    resume_at: str | None = None
+    error: str | None = None
+    sweep: dict[str, Any] = field(default_factory=dict)
+
+    def stop(self, reason: str, resume_at: float | None = None) -> None:
+        """Mark the cycle as stopped early for ``reason``."""
+        self.complete = False
+        self.reason = reason
+        if resume_at is not None:
+            self.resume_at = dt.datetime.fromtimestamp(resume_at, dt.UTC).isoformat()
+
+    def as_json(self) -> dict[str, Any]:
+        """The summary as PRODUCT.md's JSON object (the documented keys first)."""
+        data = asdict(self)
+        return {key: value for key, value in data.items() if value is not None and value != {}}
+
+
+def isoformat_z(moment: dt.datetime) -> str:
+    """An aware datetime as upstream writes it: UTC with ``Z``."""
+    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
