@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
+from api_mirror.fragment_cache import FragmentCache
 from api_mirror.response_cache import ResponseCache
 
 Clock = Callable[[], dt.datetime]
@@ -32,6 +33,7 @@ class MirrorContext:
     budget: BudgetReader | None
     stale_after_seconds: float
     cache: ResponseCache = field(default_factory=ResponseCache)
+    fragments: FragmentCache = field(default_factory=FragmentCache)
 
 
 def context_of(request: Request) -> MirrorContext:

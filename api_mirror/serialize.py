@@ -9,6 +9,7 @@ wrote it, with ``?format=json`` appended to all of them when the request asked f
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -253,6 +254,57 @@ def serialize_events(
     """Several events with one link style and one clock reading."""
     writer, detailed = _Writer(links, now), mode == "detailed"
     return [writer.event(graph, detailed) for graph in graphs]
+
+
+@dataclass(frozen=True, slots=True)
+class Fragment:
+    """A serialized event whose two durations are brought current by ``finish_fragment``.
+
+    ``body`` is the event as serialized at some serve time; ``craft`` holds what its
+    spacecraft's durations are computed from (None without a spacecraft). ``size`` estimates
+    its bytes, for the fragment cache's bound.
+    """
+
+    body: JSONDict
+    craft: tuple[int | None, int | None, dt.datetime | None, bool, bool] | None
+    size: int
+
+
+def make_fragments(
+    graphs: list[EventGraph], *, mode: Mode, links: LinkStyle, now: dt.datetime
+) -> list[Fragment]:
+    """The events' fragments (their bodies as of ``now``)."""
+    fragments = []
+    for graph, body in zip(
+        graphs, serialize_events(graphs, mode=mode, links=links, now=now), strict=True
+    ):
+        craft = graph.spacecraft
+        inputs = (
+            None
+            if craft is None
+            else (
+                craft.time_in_space_seconds,
+                craft.time_docked_seconds,
+                craft.durations_fetched_at,
+                bool(craft.in_space),
+                graph.spacecraft_has_open_docking,
+            )
+        )
+        fragments.append(Fragment(body, inputs, len(json.dumps(body))))
+    return fragments
+
+
+def finish_fragment(fragment: Fragment, now: dt.datetime) -> JSONDict:
+    """The fragment's event as served at ``now`` (the fragment itself is left untouched)."""
+    body = dict(fragment.body)
+    if fragment.craft is None:
+        return body
+    in_space_seconds, docked_seconds, fetched_at, in_space, open_docking = fragment.craft
+    flight = body["flight_vehicle"] = dict(body["flight_vehicle"])
+    craft = flight["spacecraft"] = dict(flight["spacecraft"])
+    craft["time_in_space"] = _duration(in_space_seconds, fetched_at, in_space, now)
+    craft["time_docked"] = _duration(docked_seconds, fetched_at, open_docking, now)
+    return body
 
 
 def serialize_upstream_event(

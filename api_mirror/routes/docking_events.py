@@ -8,7 +8,8 @@ Each request reads the data version (one tiny query) and is then validated: the 
 parameters must parse, the detail's event must exist (it is loaded once, here), so a conditional
 request never turns a 400 or 404 into a 304. Only then does a matching conditional request answer
 304, and a page already rendered in this second come from the response cache; otherwise the page
-is queried and serialized.
+is queried, and its events come from the fragment cache (serialized earlier under the same data
+version, their durations brought current) or are loaded and serialized.
 Answers say ``Cache-Control: no-cache``: the durations grow every second, so intermediaries must
 revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
 """
@@ -25,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api_mirror.context import MirrorContext, context_of
 from api_mirror.fingerprint import http_date, not_modified, weak_etag
+from api_mirror.graph import load_graphs
 from api_mirror.links import next_link, previous_link
 from api_mirror.params import (
     QueryError,
@@ -33,16 +35,23 @@ from api_mirror.params import (
     parse_query_string,
     response_format,
 )
-from api_mirror.query import get_event, query_events
+from api_mirror.query import get_event, query_event_ids
 from api_mirror.render import API_ROOT, VIEW_HEADERS, json_bytes, json_response, request_root
-from api_mirror.serialize import LinkStyle, serialize_event, serialize_events
+from api_mirror.serialize import (
+    LinkStyle,
+    Mode,
+    finish_fragment,
+    make_fragments,
+    serialize_event,
+)
 from models.data_version import read_data_version
 
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"
 
-# Builds the body for a session and a serve time (the request is already validated).
-Render = Callable[[Session, dt.datetime], Any]
+# Builds the body for a session, the data version read and a serve time (the request is
+# already validated).
+Render = Callable[[Session, int, dt.datetime], Any]
 # Validates the request against the data (raises QueryError) and returns how to render it.
 Prepare = Callable[[Session], Render]
 # Revalidate on every use: a body is only right for the second it was served in.
@@ -93,7 +102,7 @@ def _answer(
         key = (version.number, shape, now)
         content = context.cache.get(key)
         if content is None:
-            content = json_bytes(render(session, now))
+            content = json_bytes(render(session, version.number, now))
             context.cache.put(key, content)
     return Response(
         content,
@@ -101,6 +110,38 @@ def _answer(
         media_type="application/json",
         headers={**VIEW_HEADERS, **headers},
     )
+
+
+def _results(
+    context: MirrorContext,
+    session: Session,
+    ids: list[int],
+    shape: tuple[int, Mode, LinkStyle],
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
+    """A page's events: cached fragments where there are some, the rest loaded in one go.
+
+    The fragments are keyed on the data version read before the page's ids were queried, like
+    the response cache's bodies. Loading the missing ones costs ``load_graphs``' fixed number of
+    statements, whatever their number.
+    """
+    keys = [(*shape, ident) for ident in ids]
+    fragments = context.fragments.get_many(keys)
+    missing = [ident for ident, fragment in zip(ids, fragments, strict=True) if fragment is None]
+    if missing:
+        _, mode, links = shape
+        graphs = load_graphs(session, missing)
+        made = dict(
+            zip(
+                (graph.event.id for graph in graphs),
+                make_fragments(graphs, mode=mode, links=links, now=now),
+                strict=True,
+            )
+        )
+        context.fragments.put_many([((*shape, ident), made[ident]) for ident in made])
+        fragments = [made.get(i) if f is None else f for i, f in zip(ids, fragments, strict=True)]
+    # An id deleted between the id query and the load is skipped, as load_graphs skips it.
+    return [finish_fragment(fragment, now) for fragment in fragments if fragment is not None]
 
 
 def list_events(request: Request) -> Response:
@@ -117,17 +158,16 @@ def list_events(request: Request) -> Response:
         parse_list_params(pairs)  # a 400 before any conditional answer
         return render
 
-    def render(session: Session, now: dt.datetime) -> dict[str, Any]:
-        page = query_events(session, pairs)
+    def render(session: Session, version: int, now: dt.datetime) -> dict[str, Any]:
+        page = query_event_ids(session, pairs)
+        mode: Mode = "detailed" if page.detailed else "normal"
         return {
             "count": page.count,
             "next": next_link(
                 page_url, pairs, count=page.count, limit=page.limit, offset=page.offset
             ),
             "previous": previous_link(page_url, pairs, limit=page.limit, offset=page.offset),
-            "results": serialize_events(
-                page.graphs, mode="detailed" if page.detailed else "normal", links=links, now=now
-            ),
+            "results": _results(context, session, page.ids, (version, mode, links), now),
         }
 
     return _answer(request, context, ("list", links, tuple(pairs)), prepare)
@@ -146,7 +186,7 @@ def detail_event(request: Request) -> Response:
     def prepare(session: Session) -> Render:
         graph = get_event(session, ident)  # a 404 before any conditional answer; loaded once
 
-        def render(_: Session, now: dt.datetime) -> dict[str, Any]:
+        def render(_: Session, __: int, now: dt.datetime) -> dict[str, Any]:
             return serialize_event(graph, mode="detailed", links=links, now=now)
 
         return render
