@@ -24,6 +24,7 @@ from models.tables import (
     SpacecraftStatus,
     SpaceStation,
 )
+from models.tables import table_of as model_table
 
 
 class AgencyRecord(NamedTuple):
@@ -144,9 +145,7 @@ TABLES: dict[type[Any], type[Any]] = {
 
 def table_of(record: type[Any]) -> Table:
     """The table a record type copies."""
-    table = TABLES[record].__table__
-    assert isinstance(table, Table)
-    return table
+    return model_table(TABLES[record])
 
 
 def columns_of(record: type[Any]) -> list[Column[Any]]:

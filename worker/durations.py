@@ -17,10 +17,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.tables import DockingEvent, SpacecraftFlight
+from models.tables import DockingEvent, SpacecraftFlight, table_of
 from worker.errors import PayloadError
 from worker.payload import ParsedEvent, Row, parse_duration
-from worker.rows import table_of
 
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.

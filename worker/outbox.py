@@ -16,12 +16,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, case, func, insert, select
+from sqlalchemy import case, func, insert, select
 from sqlmodel import Session
 
 from api_mirror.graph import EventGraph, load_graphs
 from api_mirror.serialize import LinkStyle, serialize_events
-from models.tables import OutboxEntry
+from models.tables import OutboxEntry, table_of
 from worker.cloudevents import EVENT_TYPES, build_event, format_sequence
 from worker.store import Change, ChangeKind
 
@@ -34,12 +34,6 @@ class OutboxError(Exception):
     """A change cannot be turned into a notification (a caller bug, never an upstream fault)."""
 
 
-def _table() -> Table:
-    table = OutboxEntry.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 def _graphs(session: Session, ids: Sequence[int]) -> dict[int, EventGraph]:
     # A private session on the caller's connection and transaction: it sees the store's
     # uncommitted Core writes, while the caller's identity map could hold stale rows.
@@ -49,7 +43,7 @@ def _graphs(session: Session, ids: Sequence[int]) -> dict[int, EventGraph]:
 
 def _history(session: Session, subjects: list[str]) -> dict[str, tuple[int, int]]:
     """Per subject: the last sequence recorded and how many removals were recorded."""
-    table = _table()
+    table = table_of(OutboxEntry)
     removals = func.sum(case((table.c.type == REMOVED_TYPE, 1), else_=0))
     query = (
         select(table.c.subject, func.max(table.c.sequence), removals)
@@ -61,7 +55,7 @@ def _history(session: Session, subjects: list[str]) -> dict[str, tuple[int, int]
 
 
 def _existing_ids(session: Session, event_ids: list[str]) -> set[str]:
-    table = _table()
+    table = table_of(OutboxEntry)
     query = select(table.c.event_id).where(table.c.event_id.in_(event_ids))
     return set(session.connection().execute(query).scalars())
 
@@ -123,13 +117,13 @@ def record_changes(
             }
         )
     if rows:
-        session.connection().execute(insert(_table()), rows)
+        session.connection().execute(insert(table_of(OutboxEntry)), rows)
     log.debug("outbox: %d of %d changes recorded", len(rows), len(changes))
     return len(rows)
 
 
 def pending_count(session: Session) -> int:
     """How many outbox rows wait for the relay (the backlog ``dockwatch status`` shows)."""
-    table = _table()
+    table = table_of(OutboxEntry)
     query = select(func.count()).select_from(table).where(table.c.published_at.is_(None))
     return int(session.connection().execute(query).scalar_one())

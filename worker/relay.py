@@ -29,11 +29,11 @@ import time
 from typing import Any
 
 import redis
-from sqlalchemy import Connection, Table, select, text, update
+from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from models.tables import OutboxEntry
+from models.tables import OutboxEntry, table_of
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +74,6 @@ def min_id(now: dt.datetime, retention_days: float) -> str:
     return f"{max(cutoff, 0)}-0"
 
 
-def _table() -> Table:
-    table = OutboxEntry.__table__  # type: ignore[attr-defined]
-    assert isinstance(table, Table)
-    return table
-
-
 def _lock(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
@@ -113,7 +107,7 @@ def relay_batch(
     batch: int = DEFAULT_BATCH,
 ) -> int:
     """Publish up to ``batch`` of the oldest pending rows; returns how many were published."""
-    table = _table()
+    table = table_of(OutboxEntry)
     with engine.connect() as connection:
         _lock(connection)
         query = (

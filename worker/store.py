@@ -31,11 +31,12 @@ from models.tables import (
     SpacecraftFlight,
     SpacecraftStatus,
     SpaceStation,
+    table_of,
 )
 from worker.durations import docked_before_and_after, durations_drifted, payload_digest
 from worker.errors import PayloadError
 from worker.payload import ParsedEvent, Row, parse_event
-from worker.rows import differences, load_rows, merge_by_id, table_of, upsert_rows
+from worker.rows import differences, load_rows, merge_by_id, upsert_rows
 
 log = logging.getLogger(__name__)
 
