@@ -35,12 +35,18 @@ class LinkStyle:
         return "?format=json" if self.format_json else ""
 
 
-def format_datetime(value: dt.datetime | None) -> str | None:
-    """DRF's rendering: ISO 8601 in UTC with ``Z``, microseconds only when non-zero."""
-    if value is None:
-        return None
+def format_instant(value: dt.datetime) -> str:
+    """DRF's rendering: ISO 8601 in UTC with ``Z``, microseconds only when non-zero.
+
+    A naive value is taken as UTC (the databases hand back UTC).
+    """
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     return value.isoformat()[:-6] + "Z"
+
+
+def format_datetime(value: dt.datetime | None) -> str | None:
+    """``format_instant``, with null kept null."""
+    return None if value is None else format_instant(value)
 
 
 def format_date(value: dt.date | None) -> str | None:

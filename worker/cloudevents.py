@@ -24,6 +24,7 @@ import hashlib
 import json
 from typing import Any
 
+from api_mirror.serialize import format_instant
 from worker.store import Change, ChangeKind
 
 SPECVERSION = "1.0"
@@ -47,7 +48,7 @@ def rfc3339(value: dt.datetime) -> str:
     """An aware datetime as RFC 3339 in UTC with ``Z`` (microseconds only when non-zero)."""
     if value.tzinfo is None:
         raise ValueError("naive datetime in a notification")
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return format_instant(value)
 
 
 def json_value(value: Any) -> Any:

@@ -43,8 +43,3 @@ class CycleSummary:
         """The summary as PRODUCT.md's JSON object (the documented keys first)."""
         data = asdict(self)
         return {key: value for key, value in data.items() if value is not None and value != {}}
-
-
-def isoformat_z(moment: dt.datetime) -> str:
-    """An aware datetime as upstream writes it: UTC with ``Z``."""
-    return moment.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")

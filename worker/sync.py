@@ -26,13 +26,14 @@ from sqlalchemy import func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from api_mirror.serialize import format_instant
 from models import sync_state
 from models.db import session_scope
 from models.tables import DockingEvent
 from worker import removals
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient
-from worker.cycle import CycleSummary, Mode, isoformat_z
+from worker.cycle import CycleSummary, Mode
 from worker.errors import BudgetExhausted, PayloadError, UpstreamError, UpstreamThrottled
 from worker.store import Change, apply_page, delete_events, removal_changes
 
@@ -131,10 +132,10 @@ class SyncEngine:
         now = self.clock()
         with session_scope(self.engine) as session:
             summary.sweep = sync_state.read_state(session, sync_state.SWEEP)
-            record = {"finished_at": isoformat_z(now), "summary": summary.as_json()}
+            record = {"finished_at": format_instant(now), "summary": summary.as_json()}
             sync_state.write_state(session, sync_state.LAST_CYCLE, record, now)
             if fresh:
-                last = {"at": isoformat_z(now), "complete": summary.complete}
+                last = {"at": format_instant(now), "complete": summary.complete}
                 sync_state.write_state(session, sync_state.LAST_SUCCESS, last, now)
         log.info(
             "sync cycle: requests=%d created=%d updated=%d unchanged=%d removed=%d "
@@ -200,7 +201,7 @@ class SyncEngine:
         if oldest is None:
             params["ordering"] = "-docking"
         else:
-            params.update({"docking__gte": isoformat_z(oldest), "ordering": "id"})
+            params.update({"docking__gte": format_instant(oldest), "ordering": "id"})
         page = self.client.get_list(params)
         seen: set[int] = set()
         clean, offset = True, 0
@@ -288,7 +289,7 @@ class SyncEngine:
                 "offset": request_offset + len(results),
                 "last_id": max([*ids, last_id or 0]),
                 "count": page.get("count"),
-                "started_at": state.get("started_at") or isoformat_z(now),
+                "started_at": state.get("started_at") or format_instant(now),
                 "last_complete": state.get("last_complete"),
                 "clean": pass_clean,
                 "rewinds": rewinds,
@@ -309,7 +310,7 @@ class SyncEngine:
         """Close a sweep pass: the fill is done, and a clean pass makes candidates eligible."""
         if clean:
             removals.promote_after_clean_pass(session)
-        value = {"offset": 0, "last_id": None, "count": count, "last_complete": isoformat_z(now)}
+        value = {"offset": 0, "last_id": None, "count": count, "last_complete": format_instant(now)}
         sync_state.write_state(session, sync_state.SWEEP, value, now)
         sync_state.write_state(session, sync_state.FILL, {"done": True}, now)
 
