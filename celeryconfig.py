@@ -2,20 +2,17 @@
 
 Tasks are idempotent (a re-run of a sync cycle writes nothing new), so ``acks_late`` is safe;
 prefetch 1 keeps a long cycle from holding queued work hostage. Each scheduled task expires
-after one interval: a backlog of stale polls is pointless, the next one is coming.
+a margin before its next run is queued: a backlog of stale polls is pointless.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from settings import get_settings
-from worker.schedule import derive_cadence
+from worker.schedule import beat_schedule as beat_schedule_for
+from worker.schedule import cadence_for
 
 _settings = get_settings()
-_cadence = derive_cadence(
-    _settings.rate_limit_per_hour, _settings.sweep_budget_share, _settings.poll_interval_seconds
-)
+_cadence = cadence_for(_settings)
 
 broker_url = _settings.redis_url
 broker_connection_retry_on_startup = True
@@ -31,20 +28,4 @@ task_time_limit = 1800
 worker_hijack_root_logger = False
 timezone = "UTC"
 enable_utc = True
-beat_schedule: dict[str, dict[str, Any]] = {
-    "poll": {
-        "task": "dockwatch.sync_poll",
-        "schedule": _cadence.poll,
-        "options": {"expires": _cadence.poll},
-    },
-    "sweep": {
-        "task": "dockwatch.sync_sweep",
-        "schedule": _cadence.sweep,
-        "options": {"expires": _cadence.sweep},
-    },
-    "relay": {
-        "task": "dockwatch.relay_outbox",
-        "schedule": _cadence.relay,
-        "options": {"expires": _cadence.relay},
-    },
-}
+beat_schedule = beat_schedule_for(_cadence)

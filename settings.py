@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,15 @@ class Settings(BaseSettings):
     trust_proxy: bool = False
     # The sync lock lives this long without a heartbeat: how soon a killed cycle's lock frees.
     sync_lock_ttl_seconds: Annotated[float, Field(ge=2, le=3600)] = 60.0
+
+    def secrets(self) -> list[str]:
+        """The API token and every password in a configured URL, to keep out of any text."""
+        found = [
+            urlsplit(url).password for url in (self.upstream_url, self.database_url, self.redis_url)
+        ]
+        if self.api_token is not None:
+            found.append(self.api_token.get_secret_value().strip())
+        return [secret for secret in found if secret]
 
     @field_validator("upstream_url")
     @classmethod

@@ -17,10 +17,12 @@ from starlette.responses import Response
 from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
-from api_mirror.context import BudgetReader, Clock, MirrorContext, utc_now
+from api_mirror.context import MirrorContext
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, operations
+from models.clock import Clock, utc_now
+from models.status import BudgetReader
 
 DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
 from api_mirror.fragment_cache import FragmentCache
 from api_mirror.response_cache import ResponseCache
-
-Clock = Callable[[], dt.datetime]
-BudgetReader = Callable[[], Mapping[str, Any]]
-
-
-def utc_now() -> dt.datetime:
-    """The wall clock, aware UTC."""
-    return dt.datetime.now(dt.UTC)
+from models.clock import Clock
+from models.status import BudgetReader
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 
-from api_mirror.serialize import Fragment
+from api_mirror.fragments import Fragment
 
 DEFAULT_MAX_ENTRIES = 20_000
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024

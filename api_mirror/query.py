@@ -29,8 +29,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import Text
 from sqlmodel import Session, col
 
-from api_mirror.graph import EventGraph, load_graphs
 from api_mirror.params import ListParams, Params, QueryError, parse_list_params
+from models.ll2.graph import EventGraph, load_graphs
 from models.tables import DockingEvent, DockingLocation, Spacecraft, SpacecraftFlight, SpaceStation
 
 _ID_MAX = 2**63 - 1

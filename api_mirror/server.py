@@ -6,7 +6,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api_mirror.app import DEFAULT_UPSTREAM, create_app
-from api_mirror.context import BudgetReader
+from models.status import BudgetReader
 
 
 def serve(

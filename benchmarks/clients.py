@@ -1,6 +1,6 @@
 """The two clients the freshness benchmark replays a year through, and what each did.
 
-``run_dockwatch`` drives a real ``SyncEngine`` (via ``tests.sync_harness.SyncHarness``) as celery
+``run_dockwatch`` drives a real ``SyncCycle`` (via ``tests.sync_harness.SyncHarness``) as celery
 beat would: one cycle per scheduled ``poll`` or ``sweep`` instant; a change counts as stored when
 the engine's recorder sees it inside the committing cycle. ``run_baseline`` drives
 ``benchmarks.baseline.NaiveWalker`` one page per slot. Both talk to a ``MeteredUpstream``.
@@ -21,10 +21,10 @@ from benchmarks.history import ScriptedChange, YearHistory
 from benchmarks.replay import ReplayStats, Tracker, Windows, replay, timeline
 from benchmarks.upstream import MeteredUpstream, use_in_process_transport
 from tests.sync_harness import SyncHarness
-from worker.cycle import Mode
 from worker.schedule import HOUR, Cadence
-from worker.store import Change, ChangeKind
-from worker.sync import Recorder
+from worker.sync.changes import Change, ChangeKind
+from worker.sync.summary import Mode
+from worker.sync.unit_of_work import Recorder
 
 LEAD = dt.timedelta(minutes=75)  # longer than the 3600 s budget window: its state is steady
 TAIL = dt.timedelta(minutes=45)
@@ -101,7 +101,7 @@ def run_dockwatch(
     windows: Windows,
     sweep_first: bool,
 ) -> Outcome:
-    """Replay the year through a SyncEngine run on the beat schedule."""
+    """Replay the year through a SyncCycle run on the beat schedule."""
     changes, last, until = year_changes(history)
     tracker = Tracker()
     origin = history.start - LEAD

@@ -1,7 +1,7 @@
 """Ingest: events/s for a first fill and for a no-op resync, and what the resync writes.
 
 Pages of 100 detailed events are generated up front (no network) and applied with
-``worker.store.apply_page``, one transaction per page as the sync engine does, on SQLite and on
+``worker.sync.store.apply_page``, one transaction per page as the sync engine does, on SQLite and on
 PostgreSQL (a throwaway schema). The no-op resync applies the same events an hour later, with
 ``time_in_space``/``time_docked`` grown by that hour as upstream would serve them; it should write
 nothing. Rows written are counted twice: ``ApplyResult.rows_written`` and every INSERT/UPDATE/
@@ -32,7 +32,7 @@ from tests.upstream_data import (
     generate_history,
     parse_duration,
 )
-from worker.store import apply_page
+from worker.sync.store import apply_page
 
 PAGE = 100
 RESYNC_AFTER = dt.timedelta(hours=1)

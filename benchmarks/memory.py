@@ -1,7 +1,7 @@
 """Memory: peak RSS of a first fill at 10,000 and 100,000 events (it should not grow with N).
 
 Each size runs in a fresh child process, so ``ru_maxrss`` is that fill's own peak. The child
-builds a real ``SyncEngine`` (real database, real Redis budget with room for the whole fill) whose
+builds a real ``SyncCycle`` (real database, real Redis budget with room for the whole fill) whose
 upstream is a file of pre-rendered events served page by page without sockets: the upstream
 keeps only an index of line offsets, so the peak is dockwatch's, not the fake's. The figure that
 should stay flat is the growth over the child's RSS after imports; the current RSS is also
@@ -107,10 +107,11 @@ def child(path: Path, database_url: str) -> None:
 
     from models import tables  # noqa: F401 - registers the tables
     from models.db import make_engine
-    from worker.budget import RequestBudget
-    from worker.client import UpstreamClient, build_http_client
-    from worker.cycle import Mode
-    from worker.sync import SyncEngine
+    from worker.sync.cycle import SyncCycle
+    from worker.sync.summary import Mode
+    from worker.sync.unit_of_work import UnitOfWork
+    from worker.upstream.budget import RequestBudget
+    from worker.upstream.client import UpstreamClient, build_http_client
 
     now = dt.datetime(2025, 4, 4, tzinfo=dt.UTC)
     before = peak_kb()
@@ -122,9 +123,9 @@ def child(path: Path, database_url: str) -> None:
     transport = FileUpstream(path)
     http = build_http_client(BASE, None, 30.0, transport=transport)
     client = UpstreamClient(http, budget, max_attempts=1, max_wait=1.0)
-    sync = SyncEngine(engine, client, budget, clock=lambda: now)
+    sync = SyncCycle(UnitOfWork(engine, clock=lambda: now), client, budget)
     started = time.perf_counter()
-    result = sync.run_cycle(Mode.POLL)
+    result = sync.run(Mode.POLL)
     seconds = time.perf_counter() - started
     client_redis.close()
     drop_redis_keys(prefix)
@@ -198,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> str:
         return ""
     sizes = [200, 400] if args.quick else [int(s) for s in args.sizes.split(",") if s.strip()]
     kinds = ["sqlite"] if args.quick else parse_kinds(args.dbs)
-    print("memory: peak RSS of a first fill (SyncEngine, file-backed upstream), fresh process each")
+    print("memory: peak RSS of a first fill (SyncCycle, file-backed upstream), fresh process each")
     growth: dict[str, list[tuple[int, float, float]]] = {}
     with tempfile.TemporaryDirectory(prefix="dwbench-mem-") as tmp:
         for kind in kinds:

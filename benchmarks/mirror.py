@@ -34,7 +34,7 @@ from benchmarks.loadgen import HOST, LoadResult, run_load
 from benchmarks.mirror_server import Responses
 from models.db import make_engine, session_scope
 from tests.upstream_data import DEFAULT_NOW, Event, generate_history
-from worker.store import apply_page
+from worker.sync.store import apply_page
 
 LIST = "/2.2.0/docking_event/"
 START_TIMEOUT = 30.0

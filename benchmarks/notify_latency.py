@@ -43,10 +43,10 @@ sys.path.insert(0, str(ROOT))
 
 from models import tables  # noqa: E402, F401 - registers the tables
 from models.db import make_engine  # noqa: E402
-from worker.outbox import record_changes  # noqa: E402
-from worker.relay import relay_pending, run_relay_forever, wake_relay  # noqa: E402
-from worker.store import apply_page  # noqa: E402
-from worker.subscriber import Subscriber  # noqa: E402
+from worker.notify.outbox import record_changes  # noqa: E402
+from worker.notify.relay import relay_pending, run_relay_forever, wake_relay  # noqa: E402
+from worker.notify.subscriber import Subscriber  # noqa: E402
+from worker.sync.store import apply_page  # noqa: E402
 
 UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 SAMPLE = ROOT / "tests" / "data" / "ll-2.2.0_docking_event_615_detail_format-api.json"

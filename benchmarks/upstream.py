@@ -19,7 +19,8 @@ import httpx
 from tests.fake_upstream import FakeUpstream, Response, dumps
 from tests.sync_harness import SyncHarness
 from tests.upstream_data import Event
-from worker.client import UpstreamClient, build_http_client
+from worker.sync.cycle import SyncCycle
+from worker.upstream.client import UpstreamClient, build_http_client
 
 WINDOW_SECONDS = 3600.0
 
@@ -89,4 +90,4 @@ def use_in_process_transport(harness: SyncHarness, *, max_attempts: int = 3) -> 
         sleep=harness.sleeps.append,
         clock=lambda: harness.now.timestamp(),
     )
-    harness.sync.client = harness.client
+    harness.sync = SyncCycle(harness.sync.uow, harness.client, harness.budget)

@@ -34,8 +34,8 @@ import redis
 from settings import Settings, SettingsError, load_settings
 from tests.fake_upstream import FakeUpstream
 from tests.upstream_data import generate_history, make_event
-from worker.runtime import ServiceError, connect_redis
-from worker.supervisor import check_port, die_with_parent
+from worker.bootstrap import ServiceError, connect_redis
+from worker.cli.supervisor import check_port, die_with_parent
 
 REPO = Path(__file__).resolve().parent.parent
 # Demo time runs fast: 1800 requests an hour makes the poll come every ~2.7 s, not every 320 s.

@@ -16,14 +16,15 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from api_mirror.graph import load_graphs
-from api_mirror.serialize import LinkStyle, serialize_event
+from models.ll2.graph import load_graphs
+from models.ll2.render import LinkStyle, serialize_event
 from models.tables import DockingEvent
 from tests.fake_upstream import FakeUpstream
-from worker.budget import RequestBudget
-from worker.client import UpstreamClient, build_http_client
-from worker.cycle import CycleSummary, Mode
-from worker.sync import Recorder, SyncEngine
+from worker.sync.cycle import SyncCycle
+from worker.sync.summary import CycleSummary, Mode
+from worker.sync.unit_of_work import Recorder, UnitOfWork
+from worker.upstream.budget import RequestBudget
+from worker.upstream.client import UpstreamClient, build_http_client
 
 REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"
@@ -64,12 +65,10 @@ class SyncHarness:
             sleep=self.sleeps.append,
             clock=lambda: self.now.timestamp(),
         )
-        self.sync = SyncEngine(
-            engine,
+        self.sync = SyncCycle(
+            UnitOfWork(engine, clock=lambda: self.now, record=record),
             self.client,
             self.budget,
-            clock=lambda: self.now,
-            record=record,
             notify_backfill=notify_backfill,
         )
 
@@ -80,7 +79,7 @@ class SyncHarness:
 
     def cycle(self, mode: Mode = Mode.POLL) -> CycleSummary:
         """Run one cycle."""
-        return self.sync.run_cycle(mode)
+        return self.sync.run(mode)
 
     def fill(self) -> CycleSummary:
         """Run cycles until the first fill is done (the budget is assumed large enough)."""

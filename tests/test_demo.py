@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from tests.cli_helpers import REDIS_URL, REPO, dockwatch_argv
 from tests.run_helpers import RunningJob, free_port, session_pids, wait_until
-from worker import demo as demo_command_module
+from worker.cli import demo as demo_command_module
 from worker.cli import main as dockwatch_cli
 
 

@@ -169,7 +169,7 @@ def test_a_store_going_away_mid_command_is_one_line_without_the_password(
         raise error
 
     monkeypatch.setenv("DOCKWATCH_DATABASE_URL", "postgresql+psycopg://dock:s3cret@db:5432/x")
-    monkeypatch.setattr("worker.status_report.status_command", broken)
+    monkeypatch.setattr("worker.cli.status.status_command", broken)
     result = CliRunner().invoke(main, ["status"])
 
     assert result.exit_code == 1

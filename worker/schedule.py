@@ -1,4 +1,4 @@
-"""Cadence of the scheduled tasks, derived from the request budget.
+"""Cadence of the scheduled tasks, derived from the request budget, and beat's schedule.
 
 The hour's budget is split into whole numbers of requests: ``sweeps`` one-page sweep steps
 (``round(limit * sweep_share)``, at least one) and the rest for polls, each task on an even
@@ -11,10 +11,14 @@ a dock or undock is seen within 277 s, and a 650-event list is reconciled every 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+from settings import Settings
 
 HOUR = 3600.0
-# The relay runs right after each sync commit; this is only its safety net.
-RELAY_SAFETY_NET_SECONDS = 30.0
+# A queued run expires this share of its period after it was queued: a margin before the next
+# run is queued, so a backlog of stale runs never builds up and never doubles a period's work.
+EXPIRY_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,6 @@ class Cadence:
 
     poll: float
     sweep: float
-    relay: float = RELAY_SAFETY_NET_SECONDS
 
 
 def derive_cadence(
@@ -40,3 +43,26 @@ def derive_cadence(
         # An explicit poll interval may only slow the poll down, never overspend the budget.
         poll = max(poll, poll_interval_override)
     return Cadence(poll=poll, sweep=sweep)
+
+
+def cadence_for(settings: Settings) -> Cadence:
+    """The cadence the settings ask for (the one place settings become a cadence)."""
+    return derive_cadence(
+        settings.rate_limit_per_hour, settings.sweep_budget_share, settings.poll_interval_seconds
+    )
+
+
+def expires(period: float) -> float:
+    """How long a queued run of a task with this period stays worth running (seconds)."""
+    return period * EXPIRY_SHARE
+
+
+def beat_schedule(cadence: Cadence) -> dict[str, dict[str, Any]]:
+    """Celery beat's schedule: the poll and the sweep step, each expiring before its next run."""
+    return {
+        name: {"task": task, "schedule": period, "options": {"expires": expires(period)}}
+        for name, task, period in (
+            ("poll", "dockwatch.sync_poll", cadence.poll),
+            ("sweep", "dockwatch.sync_sweep", cadence.sweep),
+        )
+    }

@@ -1,4 +1,9 @@
-"""Thin Celery tasks: each builds (once per process) the runtime and runs one cycle."""
+"""Thin Celery tasks: each builds (once per process) the runtime and runs one cycle.
+
+Tasks take no arguments and are idempotent (a re-run of a cycle writes nothing new), so
+``acks_late`` is safe. Notifications leave through the relay right after each commit; there is
+no relay task.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,8 @@ from typing import Any
 from celery import Task, shared_task
 
 from settings import get_settings
-from worker.cycle import Mode
-from worker.runtime import Runtime, build_runtime, relay_now, run_locked_cycle
+from worker.bootstrap import Runtime, build_runtime
+from worker.sync.summary import Mode
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +30,8 @@ def runtime() -> Runtime:
     return build_runtime(get_settings())
 
 
-def _relay() -> int:
-    return relay_now(runtime())
-
-
 def _cycle(mode: Mode) -> dict[str, Any]:
-    summary = run_locked_cycle(runtime(), mode, after_commit=_relay)
+    summary = runtime().run_cycle(mode)
     if summary is None:
         log.info("sync %s skipped: another cycle is running", mode.value)
         return {"skipped": True}
@@ -54,9 +55,3 @@ def sync_sweep(self: Task[[], dict[str, Any]]) -> dict[str, Any]:
     if result.get("skipped"):
         raise self.retry(countdown=SWEEP_RETRY_SECONDS)
     return result
-
-
-@shared_task(name="dockwatch.relay_outbox")
-def relay_outbox() -> int:
-    """Safety net: publish whatever the outbox still holds."""
-    return _relay()

@@ -26,7 +26,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api_mirror.context import MirrorContext, context_of
 from api_mirror.fingerprint import http_date, not_modified, weak_etag
-from api_mirror.graph import load_graphs
+from api_mirror.fragments import finish_fragment, make_fragments
 from api_mirror.links import next_link, previous_link
 from api_mirror.params import (
     QueryError,
@@ -37,14 +37,9 @@ from api_mirror.params import (
 )
 from api_mirror.query import get_event, query_event_ids
 from api_mirror.render import API_ROOT, VIEW_HEADERS, json_bytes, json_response, request_root
-from api_mirror.serialize import (
-    LinkStyle,
-    Mode,
-    finish_fragment,
-    make_fragments,
-    serialize_event,
-)
 from models.data_version import read_data_version
+from models.ll2.graph import load_graphs
+from models.ll2.render import LinkStyle, Mode, serialize_event
 
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"

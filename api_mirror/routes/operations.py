@@ -12,7 +12,7 @@ from starlette.responses import Response
 from api_mirror.context import context_of
 from api_mirror.metrics import MirrorMetrics
 from api_mirror.render import json_bytes
-from api_mirror.status import read_status
+from models.status import read_status
 
 
 def _json(status: int, body: object) -> Response:

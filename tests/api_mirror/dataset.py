@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from worker.store import apply_page
+from worker.sync.store import apply_page
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 SAMPLE_615 = DATA_DIR / "ll-2.2.0_docking_event_615_detail_format-api.json"

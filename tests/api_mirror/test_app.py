@@ -12,10 +12,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
-from api_mirror.serialize import format_duration
+from models.ll2.formats import format_duration
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
-from worker.store import delete_events
+from worker.sync.store import delete_events
 
 LIST = "/2.2.0/docking_event/"
 ELAPSED = dt.timedelta(hours=3, minutes=2, seconds=1)

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from api_mirror.app import create_app
 from api_mirror.fragment_cache import FragmentCache
-from api_mirror.serialize import Fragment
+from api_mirror.fragments import Fragment
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 

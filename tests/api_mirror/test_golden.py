@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
-from api_mirror.serialize import format_duration
+from models.ll2.formats import format_duration
 from tests.api_mirror.dataset import SAMPLE_615, store
 from tests.fake_upstream import FakeUpstream
 from tests.upstream_data import DEFAULT_NOW, generate_history

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlmodel import Session
 
-from api_mirror.graph import load_graphs
+from models.ll2.graph import load_graphs
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import make_events, sample_615, store, strip_format
 

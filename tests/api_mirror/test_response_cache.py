@@ -14,7 +14,7 @@ from api_mirror.app import create_app
 from api_mirror.response_cache import ResponseCache
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
-from worker.store import delete_events
+from worker.sync.store import delete_events
 
 LIST = "/2.2.0/docking_event/?limit=100&mode=detailed"
 NOW = FETCHED_AT + dt.timedelta(hours=1, microseconds=250_000)

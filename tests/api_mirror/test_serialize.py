@@ -8,14 +8,9 @@ import json
 import pytest
 from sqlmodel import Session
 
-from api_mirror.graph import load_graphs
-from api_mirror.serialize import (
-    LinkStyle,
-    format_datetime,
-    format_duration,
-    serialize_event,
-    serialize_upstream_event,
-)
+from models.ll2.formats import format_datetime, format_duration
+from models.ll2.graph import load_graphs
+from models.ll2.render import LinkStyle, serialize_event
 from tests.api_mirror.dataset import FETCHED_AT, UPSTREAM, sample_615, store, strip_format
 
 MIRROR = "http://mirror.test:8000/2.2.0"
@@ -122,8 +117,8 @@ def test_format_json_appends_the_suffix_to_every_url(session: Session) -> None:
 def test_upstream_form_points_the_event_url_at_upstream(session: Session) -> None:
     store(session, [strip_format(sample_615())])
     [graph] = load_graphs(session, [615])
-    body = serialize_upstream_event(
-        graph, mode="detailed", upstream_base=UPSTREAM + "/", now=FETCHED_AT + ELAPSED
+    body = serialize_event(
+        graph, mode="detailed", links=LinkStyle(UPSTREAM), now=FETCHED_AT + ELAPSED
     )
     assert json.dumps(body) == json.dumps(_expected_615(UPSTREAM, ELAPSED))
 

@@ -22,8 +22,9 @@ from sqlmodel import Session
 
 from models.tables import OutboxEntry
 from tests.conftest import DATA_DIR
-from worker.outbox import record_changes
-from worker.store import apply_page, delete_events, removal_changes
+from worker.notify.outbox import record_changes
+from worker.sync.changes import removal_changes
+from worker.sync.store import apply_page, delete_events
 
 UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 NOW = dt.datetime(2025, 4, 4, 5, 24, 14, tzinfo=dt.UTC)

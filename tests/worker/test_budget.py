@@ -14,8 +14,8 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_URL
-from worker.budget import RequestBudget
-from worker.errors import BudgetExhausted
+from worker.upstream.budget import RequestBudget
+from worker.upstream.errors import BudgetExhausted
 
 START = 1_000_000.0
 HOUR = 3600.0

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from tests.conftest import REDIS_URL
 from tests.worker.notifications import free_port, group_pending
-from worker.cli_subscribe import redacted, subscribe_command
+from worker.cli.subscribe import subscribe_command
 
 
 def publish(client: redis.Redis, stream: str, *subjects: str) -> list[str]:
@@ -85,8 +85,3 @@ def test_a_bad_setting_fails_with_one_line_naming_it(redis_prefix: str) -> None:
     assert result.exit_code == 1
     assert "DOCKWATCH_REDIS_URL" in result.output
     assert len(result.output.strip().splitlines()) == 1
-
-
-def test_redacted_hides_only_the_password() -> None:
-    assert redacted("redis://user:pw@host:6380/1") == "redis://user:***@host:6380/1"
-    assert redacted("redis://localhost:6379/0") == "redis://localhost:6379/0"

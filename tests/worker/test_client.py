@@ -15,9 +15,9 @@ import httpx
 import pytest
 import redis
 
-from worker.budget import RequestBudget
-from worker.client import USER_AGENT, UpstreamClient, build_http_client
-from worker.errors import (
+from worker.upstream.budget import RequestBudget
+from worker.upstream.client import USER_AGENT, UpstreamClient, build_http_client
+from worker.upstream.errors import (
     BudgetExhausted,
     PayloadError,
     UpstreamRejected,
@@ -474,7 +474,7 @@ def test_the_token_is_sent_but_never_logged_raised_or_shown(
 
     assert real_upstream.seen == [f"Token {TOKEN}"] * 8  # type: ignore[attr-defined]
     assert any(record.name.startswith("httpx") for record in caplog.records)
-    assert any(record.name == "worker.retry" for record in caplog.records)
+    assert any(record.name == "worker.upstream.retry" for record in caplog.records)
     assert TOKEN not in caplog.text
     for error in errors:
         assert TOKEN not in str(error)

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_URL
-from worker.locks import LockBusy, SingleFlight
+from worker.sync.lock import SingleFlight
 
 TTL = 60.0
 
@@ -54,16 +54,6 @@ def test_release_lets_another_holder_in(redis_client: redis.Redis, key: str) -> 
     assert first.acquire()
     assert first.release()
     assert second.acquire()
-
-
-def test_the_context_manager_refuses_while_held_and_releases_on_exit(
-    redis_client: redis.Redis, key: str
-) -> None:
-    with SingleFlight(redis_client, key, TTL), pytest.raises(LockBusy):
-        SingleFlight(redis_client, key, TTL).__enter__()
-    with pytest.raises(RuntimeError), SingleFlight(redis_client, key, TTL):
-        raise RuntimeError("the cycle failed")
-    assert redis_client.exists(key) == 0
 
 
 def test_the_lock_carries_its_ttl(redis_client: redis.Redis, key: str) -> None:

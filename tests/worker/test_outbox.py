@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from models.outbox import outbox_backlog
 from tests.worker.notifications import (
     DOCKED,
     NOW,
@@ -18,8 +19,9 @@ from tests.worker.notifications import (
     sync,
     upstream_event,
 )
-from worker.outbox import OutboxError, pending_count, record_changes
-from worker.store import apply_page, delete_events, removal_changes
+from worker.notify.outbox import OutboxError, record_changes
+from worker.sync.changes import removal_changes
+from worker.sync.store import apply_page, delete_events
 
 DEPARTED = dt.datetime(2025, 5, 20, 9, 15, tzinfo=dt.UTC)
 CORRECTED = DOCKED + dt.timedelta(minutes=7)
@@ -156,7 +158,7 @@ def test_recording_the_same_changes_twice_writes_them_once(session: Session) -> 
     again = record_changes(session, result.changes * 2, upstream_base=UPSTREAM, now=NOW)
 
     assert (first, again) == (2, 0)
-    assert pending_count(session) == 2
+    assert outbox_backlog(session) == 2
 
 
 def test_outbox_rows_vanish_with_a_rolled_back_transaction(engine: Engine) -> None:
@@ -179,4 +181,4 @@ def test_recording_a_removal_after_the_delete_is_refused(session: Session) -> No
 
 def test_no_changes_write_nothing(session: Session) -> None:
     assert record_changes(session, [], upstream_base=UPSTREAM, now=NOW) == 0
-    assert pending_count(session) == 0
+    assert outbox_backlog(session) == 0

@@ -12,8 +12,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from models.db import SQLITE_BUSY_TIMEOUT_SECONDS, make_engine
+from models.redis_client import REDIS_SOCKET_TIMEOUT_SECONDS
 from tests.cli_helpers import REDIS_URL
-from worker.runtime import REDIS_SOCKET_TIMEOUT_SECONDS, connect_redis
+from worker.bootstrap import connect_redis
 
 
 def test_the_worker_redis_client_gives_up_well_before_sqlite_writers_do(tmp_path: Path) -> None:

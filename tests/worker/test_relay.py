@@ -25,14 +25,14 @@ from tests.worker.notifications import (
     upstream_event,
     wait_for_entries,
 )
-from worker.relay import (
+from worker.notify.relay import (
     RelayUnavailable,
     min_id,
     relay_pending,
     run_relay_forever,
     wake_relay,
 )
-from worker.subscriber import Subscriber
+from worker.notify.subscriber import Subscriber
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPARTED = dt.datetime(2025, 5, 20, 9, 15, tzinfo=dt.UTC)
@@ -223,7 +223,7 @@ def test_relay_loop_is_woken_right_after_a_commit(
 RELAY_SCRIPT = """
 import sys, redis
 from models.db import make_engine
-from worker.relay import relay_pending
+from worker.notify.relay import relay_pending
 engine = make_engine(sys.argv[1])
 client = redis.Redis.from_url(sys.argv[2])
 print(relay_pending(engine, client, stream=sys.argv[3], retention_days=7, batch=2))

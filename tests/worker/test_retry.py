@@ -9,14 +9,14 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from worker.errors import (
+from worker.upstream.errors import (
     BudgetExhausted,
     PayloadError,
     UpstreamRejected,
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-from worker.retry import build_retrying, is_retryable, parse_retry_after
+from worker.upstream.retry import build_retrying, is_retryable, parse_retry_after
 
 NOW = 1_700_000_000.0
 
@@ -170,10 +170,10 @@ def test_total_time_cap_stops_before_a_sleep_would_exceed_it() -> None:
 
 
 def test_each_sleep_is_logged_with_lazy_arguments(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="worker.retry")
+    caplog.set_level(logging.WARNING, logger="worker.upstream.retry")
     work = Failing(UpstreamUnavailable("boom", status=502), PayloadError("cut short"))
     build_retrying(max_attempts=3, max_wait=60, sleep=Sleeps())(work)
-    records = [r for r in caplog.records if r.name == "worker.retry"]
+    records = [r for r in caplog.records if r.name == "worker.upstream.retry"]
     assert len(records) == 2
     assert all(record.args for record in records)
     assert "UpstreamUnavailable" in records[0].getMessage()

@@ -15,7 +15,8 @@ from sqlmodel import Session, select
 
 from models.tables import Agency, DockingEvent, Spacecraft, SpacecraftConfig, SpaceStation
 from tests.conftest import DATA_DIR
-from worker.store import ChangeKind, apply_page, delete_events, removal_changes
+from worker.sync.changes import ChangeKind, removal_changes
+from worker.sync.store import apply_page, delete_events
 
 NOW = dt.datetime(2025, 4, 4, 5, 24, 14, tzinfo=dt.UTC)
 

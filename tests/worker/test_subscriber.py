@@ -19,8 +19,8 @@ from tests.worker.notifications import (
     sync,
     upstream_event,
 )
-from worker.relay import relay_pending
-from worker.subscriber import Delivery, Subscriber, dead_letter_stream
+from worker.notify.relay import relay_pending
+from worker.notify.subscriber import Delivery, Subscriber, dead_letter_stream
 
 DEPARTED = dt.datetime(2025, 5, 20, 9, 15, tzinfo=dt.UTC)
 

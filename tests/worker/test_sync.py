@@ -14,7 +14,7 @@ from models.tables import DockingEvent, RemovalCandidate
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
 from tests.upstream_data import DEFAULT_NOW, make_event
-from worker.cycle import Mode
+from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)
 

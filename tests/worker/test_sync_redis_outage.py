@@ -7,12 +7,12 @@ import threading
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from models import sync_state
+from models.sync_state import SweepCheckpoint, read_record
 from models.tables import DockingEvent
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
 from tests.worker.notifications import free_port, own_redis
-from worker.cycle import CycleSummary
+from worker.sync.summary import CycleSummary
 
 
 def stored_events(engine: Engine) -> int:
@@ -44,8 +44,8 @@ def test_redis_dropped_mid_fill_stops_the_cycle_and_the_next_one_resumes(
     kept = stored_events(engine)
     assert kept == 298  # the three pages fetched before the outage stay
     with Session(engine) as session:
-        checkpoint = sync_state.read_state(session, sync_state.SWEEP)
-    assert checkpoint["offset"] == kept
+        checkpoint = read_record(session, SweepCheckpoint)
+    assert checkpoint.offset == kept
 
     with own_redis(port):
         resumed = harness.cycle()

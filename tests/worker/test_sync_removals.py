@@ -7,11 +7,11 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models import sync_state
+from models.sync_state import LastSuccess, read_record
 from models.tables import DockingEvent, RemovalCandidate
 from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from worker.cycle import Mode
+from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)
 
@@ -105,14 +105,14 @@ def test_a_throttled_cycle_does_not_count_as_fresh(
 ) -> None:
     harness.fill()
     with Session(engine) as session:
-        filled_at = sync_state.read_state(session, sync_state.LAST_SUCCESS)["at"]
+        filled_at = read_record(session, LastSuccess).at
     harness.advance(3 * HOUR)
     fake.faults.throttle(7200, times=None)
 
     throttled = harness.cycle()
     fake.faults.clear()
     with Session(engine) as session:
-        after = sync_state.read_state(session, sync_state.LAST_SUCCESS)["at"]
+        after = read_record(session, LastSuccess).at
 
     assert (throttled.complete, throttled.reason) == (False, "throttled")
     assert after == filled_at
@@ -121,7 +121,7 @@ def test_a_throttled_cycle_does_not_count_as_fresh(
 def test_a_cycle_that_lost_its_lock_commits_nothing_more(
     harness: SyncHarness, fake: FakeUpstream, engine: Engine
 ) -> None:
-    harness.sync.still_locked = lambda: False
+    harness.sync.uow.still_locked = lambda: False
     summary = harness.cycle()
     assert (summary.complete, summary.reason) == (False, "lock lost")
     assert harness.local_events() == {}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 import redis
 
-from worker.webhooks import (
+from worker.notify.webhooks import (
     Endpoint,
     Outcome,
     deliver,

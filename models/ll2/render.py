@@ -1,0 +1,214 @@
+"""Render a docking event's graph as LL2 2.2.0 JSON: key order, value formats and url rules.
+
+The normal form (list route, notifications) and the detailed form (``mode=detailed``, detail
+route) as upstream's serializers write them: ``Z`` instants with microseconds only when
+non-zero, durations brought current at render time, ``""`` and ``null`` copied through. The
+event's own ``url`` is built on a given base (the mirror's, or upstream's for notifications);
+every nested ``url`` is upstream's as stored, and ``?format=json`` is appended to all of them
+when the request asked for it, as upstream does.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from models.ll2.formats import current_duration, format_date, format_datetime
+from models.ll2.graph import EventGraph
+from models.ll2.records import AgencyRecord, ConfigRecord, SpacecraftRecord, StationRecord
+
+Mode = Literal["normal", "detailed"]
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class LinkStyle:
+    """How urls are written: the serving base (``http://host:8000/2.2.0``) and the format suffix."""
+
+    base: str
+    format_json: bool = False
+
+    @property
+    def suffix(self) -> str:
+        """What every url gets appended."""
+        return "?format=json" if self.format_json else ""
+
+
+class _Writer:
+    """Serializes graphs for one request (one link style, one clock reading)."""
+
+    __slots__ = ("links", "now", "suffix")
+
+    def __init__(self, links: LinkStyle, now: dt.datetime) -> None:
+        self.links = links
+        self.suffix = links.suffix
+        self.now = now
+
+    def url(self, stored: str | None) -> str | None:
+        return None if stored is None else stored + self.suffix
+
+    def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
+        event = graph.event
+        flight = graph.flight
+        body: JSONDict = {
+            "id": event.id,
+            "url": f"{self.links.base}/docking_event/{event.id}/{self.suffix}",
+            "launch_id": event.launch_id,
+            "docking": format_datetime(event.docking),
+            "departure": format_datetime(event.departure),
+            "flight_vehicle": None
+            if flight is None
+            else {
+                "id": flight.id,
+                "url": self.url(flight.url),
+                "destination": flight.destination,
+                "mission_end": format_datetime(flight.mission_end),
+                "spacecraft": self.spacecraft(graph, detailed),
+            },
+            "docking_location": self.location(graph),
+        }
+        if detailed:
+            body["space_station"] = self.station(graph.space_station)
+        return body
+
+    def spacecraft(self, graph: EventGraph, detailed: bool) -> JSONDict | None:
+        craft: SpacecraftRecord | None = graph.spacecraft
+        if craft is None:
+            return None
+        status = graph.status
+        fetched_at = craft.durations_fetched_at
+        config = self.config(graph) if detailed else self.config_normal(graph)
+        return {
+            "id": craft.id,
+            "url": self.url(craft.url),
+            "name": craft.name,
+            "serial_number": craft.serial_number,
+            "is_placeholder": craft.is_placeholder,
+            "in_space": craft.in_space,
+            "time_in_space": current_duration(
+                craft.time_in_space_seconds, fetched_at, bool(craft.in_space), self.now
+            ),
+            "time_docked": current_duration(
+                craft.time_docked_seconds, fetched_at, graph.spacecraft_has_open_docking, self.now
+            ),
+            "flights_count": craft.flights_count,
+            "mission_ends_count": craft.mission_ends_count,
+            "status": None if status is None else {"id": status.id, "name": status.name},
+            "description": craft.description,
+            "spacecraft_config": config,
+        }
+
+    def config_normal(self, graph: EventGraph) -> JSONDict | None:
+        config: ConfigRecord | None = graph.config
+        if config is None:
+            return None
+        agency = graph.agency
+        return {
+            "id": config.id,
+            "url": self.url(config.url),
+            "name": config.name,
+            "type": self.config_type(graph),
+            "agency": None
+            if agency is None
+            else {
+                "id": agency.id,
+                "url": self.url(agency.url),
+                "name": agency.name,
+                "type": agency.type,
+            },
+            "in_use": config.in_use,
+            "image_url": config.image_url,
+        }
+
+    def config(self, graph: EventGraph) -> JSONDict | None:
+        config: ConfigRecord | None = graph.config
+        if config is None:
+            return None
+        return {
+            "id": config.id,
+            "url": self.url(config.url),
+            "name": config.name,
+            "type": self.config_type(graph),
+            "agency": self.agency(graph.agency),
+            "in_use": config.in_use,
+            "capability": config.capability,
+            "history": config.history,
+            "details": config.details,
+            "maiden_flight": format_date(config.maiden_flight),
+            "height": config.height,
+            "diameter": config.diameter,
+            "human_rated": config.human_rated,
+            "crew_capacity": config.crew_capacity,
+            "payload_capacity": config.payload_capacity,
+            "payload_return_capacity": config.payload_return_capacity,
+            "flight_life": config.flight_life,
+            "image_url": config.image_url,
+            "nation_url": config.nation_url,
+            "wiki_link": config.wiki_link,
+            "info_link": config.info_link,
+        }
+
+    def config_type(self, graph: EventGraph) -> JSONDict | None:
+        kind = graph.config_type
+        return None if kind is None else {"id": kind.id, "name": kind.name}
+
+    def agency(self, agency: AgencyRecord | None) -> JSONDict | None:
+        if agency is None:
+            return None
+        return {
+            "id": agency.id,
+            "url": self.url(agency.url),
+            "name": agency.name,
+            "featured": agency.featured,
+            "type": agency.type,
+            "country_code": agency.country_code,
+            "abbrev": agency.abbrev,
+            "description": agency.description,
+            "administrator": agency.administrator,
+            "founding_year": agency.founding_year,
+            "launchers": agency.launchers,
+            "spacecraft": agency.spacecraft,
+            "parent": agency.parent,
+            "image_url": agency.image_url,
+            "logo_url": agency.logo_url,
+        }
+
+    def location(self, graph: EventGraph) -> JSONDict | None:
+        location = graph.location
+        if location is None:
+            return None
+        station = graph.location_station
+        # 2.2.0's serializer always writes the key; a missing station link renders as null.
+        return {
+            "id": location.id,
+            "name": location.name,
+            "spacestation": None
+            if station is None
+            else {"id": station.id, "url": self.url(station.url), "name": station.name},
+        }
+
+    def station(self, station: StationRecord | None) -> JSONDict | None:
+        if station is None:
+            return None
+        return {
+            "id": station.id,
+            "url": self.url(station.url),
+            "name": station.name,
+            "image_url": station.image_url,
+        }
+
+
+def serialize_event(
+    graph: EventGraph, *, mode: Mode, links: LinkStyle, now: dt.datetime
+) -> JSONDict:
+    """One docking event as the mirror serves it (``now`` brings the durations current)."""
+    return _Writer(links, now).event(graph, mode == "detailed")
+
+
+def serialize_events(
+    graphs: list[EventGraph], *, mode: Mode, links: LinkStyle, now: dt.datetime
+) -> list[JSONDict]:
+    """Several events with one link style and one clock reading."""
+    writer, detailed = _Writer(links, now), mode == "detailed"
+    return [writer.event(graph, detailed) for graph in graphs]

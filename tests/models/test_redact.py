@@ -1,0 +1,29 @@
+"""Secrets never reach text: URL passwords and known secret values are replaced by ``***``."""
+
+from __future__ import annotations
+
+from models.redact import redact_text, redact_url, without_credentials
+
+
+def test_redact_url_hides_only_the_password() -> None:
+    assert redact_url("redis://user:pw@host:6380/1") == "redis://user:***@host:6380/1"
+    assert redact_url("redis://localhost:6379/0") == "redis://localhost:6379/0"
+    assert redact_url("redis://:pw@host/0") == "redis://:***@host/0"
+    assert (
+        redact_url("postgresql+psycopg://dock:s3cret@db:5432/x")
+        == "postgresql+psycopg://dock:***@db:5432/x"
+    )
+
+
+def test_redact_text_hides_url_passwords_and_known_secrets() -> None:
+    text = "connect to https://u:hunter2@host/2.2.0 failed (token abc123)"
+    redacted = redact_text(text, ["abc123"])
+    assert "hunter2" not in redacted
+    assert "abc123" not in redacted
+    assert "https://u:***@host/2.2.0" in redacted
+
+
+def test_without_credentials_drops_user_information_and_query() -> None:
+    url = "https://user:secret@hook.example:8443/in?token=x#frag"
+    assert without_credentials(url) == "https://hook.example:8443/in"
+    assert without_credentials("http://[::1]:9/2.2.0") == "http://[::1]:9/2.2.0"

@@ -1,0 +1,156 @@
+"""The one bootstrap: builds a process's collaborators from settings and wires them together.
+
+This is the edge where settings are read; everything it builds receives plain values. Failures
+to reach Redis or the database become ``ServiceError`` with a one-line message naming the fix
+(and never a password).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import redis
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from models.clock import Clock, utc_now
+from models.db import DatabaseError, make_engine, upgrade
+from models.redact import redact_url
+from models.redis_client import make_redis
+from settings import Settings
+from worker.notify.outbox import record_changes
+from worker.notify.relay import Relay
+from worker.sync.changes import Change
+from worker.sync.cycle import SyncCycle
+from worker.sync.lock import SingleFlight
+from worker.sync.locked import run_locked
+from worker.sync.summary import CycleSummary, Mode
+from worker.sync.unit_of_work import UnitOfWork
+from worker.upstream.budget import RequestBudget
+from worker.upstream.client import UpstreamClient, build_http_client
+
+
+class ServiceError(Exception):
+    """Redis or the database is unreachable or misconfigured; the message is one line."""
+
+
+def connect_redis(url: str) -> redis.Redis:
+    """A Redis client that has answered PING; raises ServiceError."""
+    try:
+        client = make_redis(url)
+        client.ping()
+    except (redis.RedisError, ValueError) as error:
+        raise ServiceError(
+            f"cannot reach Redis at {redact_url(url)}: {str(error).rstrip('.')}. "
+            "Start redis-server or set DOCKWATCH_REDIS_URL."
+        ) from None
+    return client
+
+
+def connect_database(url: str, *, migrate: bool = True) -> Engine:
+    """An engine on a reachable database, migrated to head unless ``migrate`` is False.
+
+    Raises ServiceError.
+    """
+    try:
+        engine = make_engine(url)
+        if migrate:
+            upgrade(engine)
+        else:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+    except DatabaseError as error:
+        raise ServiceError(f"{error}. Check DOCKWATCH_DATABASE_URL.") from None
+    except (SQLAlchemyError, OSError) as error:
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
+        raise ServiceError(
+            f"cannot use the database at {redact_url(url)}: {reason}. Check DOCKWATCH_DATABASE_URL."
+        ) from None
+    return engine
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """The plain values the sync needs past the edge."""
+
+    upstream_url: str
+    notify_backfill: bool
+    lock_key: str
+    lock_ttl_seconds: float
+
+
+@dataclass
+class Runtime:
+    """The collaborators one process shares, wired for sync cycles and the relay."""
+
+    engine: Engine
+    redis: redis.Redis
+    budget: RequestBudget
+    client: UpstreamClient
+    relay: Relay
+    options: SyncOptions
+    clock: Clock = field(default=utc_now)
+
+    def sync_lock(self) -> SingleFlight:
+        """The fleet-wide single-flight lock of the sync cycle."""
+        return SingleFlight(self.redis, self.options.lock_key, self.options.lock_ttl_seconds)
+
+    def relay_now(self) -> int:
+        """Publish the outbox now; returns how many notifications went out."""
+        return self.relay.publish_pending()
+
+    def record(self, session: Session, changes: Sequence[Change], now: dt.datetime) -> int:
+        """Write outbox rows for ``changes`` inside the page's transaction."""
+        return record_changes(session, changes, upstream_base=self.options.upstream_url, now=now)
+
+    def sync_cycle(self, still_locked: Callable[[], bool]) -> SyncCycle:
+        """A cycle whose pages commit through a unit of work guarded by ``still_locked``."""
+        uow = UnitOfWork(
+            self.engine,
+            clock=self.clock,
+            record=self.record,
+            after_commit=self.relay.after_commit,
+            still_locked=still_locked,
+        )
+        return SyncCycle(
+            uow, self.client, self.budget, notify_backfill=self.options.notify_backfill
+        )
+
+    def run_cycle(self, mode: Mode) -> CycleSummary | None:
+        """One cycle under the single-flight lock; None when another cycle holds it."""
+        return run_locked(self.sync_lock(), lambda still: self.sync_cycle(still).run(mode))
+
+    def close(self) -> None:
+        """Release connections."""
+        self.client.close()
+        self.engine.dispose()
+        self.redis.close()
+
+
+def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
+    """Connect to the database and Redis and build the budgeted upstream client and relay."""
+    engine = connect_database(settings.database_url, migrate=migrate)
+    redis_client = connect_redis(settings.redis_url)
+    budget = RequestBudget(redis_client, settings.key_prefix, settings.rate_limit_per_hour)
+    token = settings.api_token.get_secret_value() if settings.api_token else None
+    http = build_http_client(settings.upstream_url + "/", token, settings.http_timeout_seconds)
+    client = UpstreamClient(
+        http,
+        budget,
+        max_attempts=settings.http_max_attempts,
+        max_wait=settings.http_max_wait_seconds,
+        clock=time.time,
+    )
+    relay = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
+    options = SyncOptions(
+        upstream_url=settings.upstream_url,
+        notify_backfill=settings.notify_backfill,
+        lock_key=f"{settings.key_prefix}:sync-lock",
+        lock_ttl_seconds=settings.sync_lock_ttl_seconds,
+    )
+    return Runtime(engine, redis_client, budget, client, relay, options)

@@ -1,0 +1,130 @@
+"""One sync cycle: the first fill, the incremental poll, a paced sweep step or a full sweep.
+
+What a cycle does depends on its ``Mode`` and on whether the first fill is done:
+
+- not filled yet: the sweep walks the whole list (the first fill), whatever the mode;
+- ``POLL``: the incremental poll;
+- ``SWEEP_STEP``: one planned sweep page, then a few removal checks that leave a request for
+  the next poll;
+- ``FULL``: the poll, the whole sweep, then every pending removal check.
+
+Upstream faults, the budget and a lost lock end the cycle early with ``complete: false``: every
+page committed so far stays. Each cycle records its summary, and a cycle that brought the mirror
+up to date (a completed poll or fill) records the moment as the last success.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+
+from models.sync_state import (
+    LastCycle,
+    LastSuccess,
+    SweepCheckpoint,
+    fill_done,
+    read_record,
+    write_record,
+)
+from worker.sync.poll import Poll
+from worker.sync.removals import RemovalChecks
+from worker.sync.summary import CycleSummary, Mode
+from worker.sync.sweep import Sweep
+from worker.sync.unit_of_work import LockLost, UnitOfWork
+from worker.upstream.budget import RequestBudget
+from worker.upstream.client import UpstreamClient
+from worker.upstream.errors import BudgetExhausted, UpstreamError, UpstreamThrottled
+
+log = logging.getLogger(__name__)
+
+# A paced sweep step checks at most this many eligible removal candidates.
+MAX_CHECKS_PER_STEP = 2
+
+
+class SyncCycle:
+    """Runs cycles against one upstream client, committing through one unit of work."""
+
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        client: UpstreamClient,
+        budget: RequestBudget,
+        *,
+        notify_backfill: bool = False,
+        sweep_reserve: int = 1,
+    ) -> None:
+        self.uow = uow
+        self.client = client
+        self.poll = Poll(uow, client)
+        self.sweep = Sweep(uow, client, budget, notify_backfill=notify_backfill)
+        self.removals = RemovalChecks(uow, client, budget)
+        # Requests the removal checks of a sweep step leave, so the next poll can still run.
+        self.sweep_reserve = sweep_reserve
+
+    def run(self, mode: Mode = Mode.POLL) -> CycleSummary:
+        """One cycle; upstream faults end it early with ``complete: false`` and keep the data."""
+        summary = CycleSummary()
+        start = self.client.requests_made
+        fresh = False  # whether this cycle brought the mirror up to date with upstream
+        try:
+            fresh = self._work(mode, summary)
+        except LockLost as error:
+            summary.stop("lock lost")
+            summary.error = str(error)
+        except BudgetExhausted as error:
+            summary.stop("budget", error.resume_at)
+        except UpstreamThrottled as error:
+            summary.stop("throttled", error.not_before)
+        except UpstreamError as error:
+            summary.stop("upstream")
+            summary.error = str(error)
+        except redis.RedisError as error:
+            # No budget check is possible without Redis, so no request may be sent: stop here,
+            # keeping every page already committed.
+            summary.stop("redis")
+            summary.error = f"Redis unavailable: {error}"
+        summary.requests = self.client.requests_made - start
+        self._finish(summary, fresh)
+        return summary
+
+    def _filled(self) -> bool:
+        with self.uow.read() as session:
+            return fill_done(session)
+
+    def _work(self, mode: Mode, summary: CycleSummary) -> bool:
+        """Do the mode's work; True when it brought the mirror up to date with upstream."""
+        if not self._filled():
+            self.sweep.run(summary, max_pages=None, reserve=0)
+            return self._filled()
+        if mode is Mode.SWEEP_STEP:
+            # The step's own page is planned in the cadence; only the extra detail checks
+            # must leave a request for the next poll.
+            self.sweep.run(summary, max_pages=1, reserve=0)
+            self.removals.run(summary, limit=MAX_CHECKS_PER_STEP, reserve=self.sweep_reserve)
+            return False
+        self.poll.run(summary)
+        if mode is Mode.FULL:
+            self.sweep.run(summary, max_pages=None, reserve=0)
+            self.removals.run(summary, limit=None, reserve=0)
+        return True
+
+    def _finish(self, summary: CycleSummary, fresh: bool) -> None:
+        with self.uow.bookkeeping() as session:
+            now = self.uow.clock()
+            summary.sweep = read_record(session, SweepCheckpoint).model_dump(mode="json")
+            write_record(session, LastCycle(finished_at=now, summary=summary.as_json()), now)
+            if fresh:
+                write_record(session, LastSuccess(at=now, complete=summary.complete), now)
+        log.info(
+            "sync cycle: requests=%d created=%d updated=%d unchanged=%d removed=%d "
+            "notifications=%d complete=%s reason=%s",
+            summary.requests,
+            summary.created,
+            summary.updated,
+            summary.unchanged,
+            summary.removed,
+            summary.notifications,
+            summary.complete,
+            summary.reason,
+        )

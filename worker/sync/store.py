@@ -1,0 +1,248 @@
+"""Idempotent upsert of upstream docking events, returning the semantic changes.
+
+One page is applied in a handful of statements per table: the stored rows are loaded with one
+``SELECT … WHERE id IN (…)``, compared in Python, and only new or changed rows are written with
+a dialect-aware ``INSERT … ON CONFLICT DO UPDATE``. An unchanged event writes nothing.
+``time_in_space``/``time_docked`` grow on every upstream request, so they are never compared; they
+are rewritten only when the value fetched has drifted from what the stored one predicts.
+Helpers never commit: the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlmodel import Session, SQLModel
+
+from models.clock import utc_now
+from models.data_version import bump_data_version
+from models.ll2.errors import MalformedEvent
+from models.ll2.parse import ParsedEvent, Row, parse_event
+from models.tables import (
+    Agency,
+    DockingEvent,
+    DockingLocation,
+    Spacecraft,
+    SpacecraftConfig,
+    SpacecraftConfigType,
+    SpacecraftFlight,
+    SpacecraftStatus,
+    SpaceStation,
+    table_of,
+)
+from worker.sync.changes import Change, ChangeKind, classify
+from worker.sync.durations import docked_before_and_after, durations_drifted, payload_digest
+from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
+
+log = logging.getLogger(__name__)
+
+VOLATILE_SPACECRAFT = frozenset(
+    {"time_in_space_seconds", "time_docked_seconds", "durations_fetched_at"}
+)
+BOOKKEEPING = frozenset({"row_version", "first_seen_at", "last_changed_at", "payload_digest"})
+
+
+@dataclass
+class ApplyResult:
+    """The outcome of applying one page."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    rows_written: int = 0
+    seen_ids: list[int] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
+
+
+def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) -> set[int]:
+    """Upsert nested rows; returns the ids that were written."""
+    incoming = merge_by_id(rows)
+    stored = load_rows(session, model, list(incoming))
+    to_write = [
+        {**stored.get(ident, {}), **row}
+        for ident, row in incoming.items()
+        if ident not in stored or differences(stored[ident], row, frozenset())
+    ]
+    upsert_rows(session, model, to_write)
+    return {row["id"] for row in to_write}
+
+
+def _upsert_spacecraft(
+    session: Session, events: Sequence[ParsedEvent], now: dt.datetime
+) -> tuple[int, set[int]]:
+    """Upsert spacecraft; returns (rows written, ids whose non-volatile fields changed).
+
+    A write that only re-bases the durations is bookkeeping, not a change to the event.
+    """
+    incoming = merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
+    stored = load_rows(session, Spacecraft, list(incoming))
+    docked_before, docked_after = docked_before_and_after(session, events)
+    to_write, changed = [], set()
+    for ident, row in incoming.items():
+        old = stored.get(ident)
+        docked = ident in docked_before
+        if old is None or differences(old, row, VOLATILE_SPACECRAFT):
+            changed.add(ident)
+        elif docked == (ident in docked_after) and not durations_drifted(old, row, docked, now):
+            continue
+        to_write.append({**(old or {}), **row})
+    upsert_rows(session, Spacecraft, to_write)
+    return len(to_write), changed
+
+
+def parse_page(
+    payloads: Iterable[Any], *, fetched_at: dt.datetime
+) -> tuple[list[ParsedEvent], int]:
+    """Parse a page's events, skipping (and counting) malformed ones."""
+    parsed, skipped = [], 0
+    for payload in payloads:
+        try:
+            parsed.append(parse_event(payload, fetched_at=fetched_at))
+        except MalformedEvent as error:
+            skipped += 1
+            log.warning("skipping a malformed docking event: %s", error)
+    return parsed, skipped
+
+
+def _skip_unchanged(
+    session: Session, payloads: list[Any], result: ApplyResult, now: dt.datetime
+) -> tuple[list[Any], dict[int, str]]:
+    """Drop the payloads whose digest matches the stored one: nothing in them can differ.
+
+    Returns the payloads left to parse and the digest of each by event id.
+    """
+    digests = {
+        p["id"]: payload_digest(p, now)
+        for p in payloads
+        if isinstance(p, Mapping) and isinstance(p.get("id"), int)
+    }
+    table = table_of(DockingEvent)
+    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(list(digests)))
+    stored = dict(session.connection().execute(query).tuples().all()) if digests else {}
+    left = []
+    for payload in payloads:
+        ident = payload.get("id") if isinstance(payload, Mapping) else None
+        if isinstance(ident, int) and stored.get(ident) == digests[ident]:
+            result.unchanged += 1
+            result.seen_ids.append(ident)
+        else:
+            left.append(payload)
+    return left, digests
+
+
+def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -> ApplyResult:
+    """Upsert one page of detailed-mode events; returns counts and semantic changes.
+
+    An event whose payload digest matches the stored one is counted unchanged without being
+    parsed or compared: a no-op resync costs one SELECT per page.
+    """
+    result = ApplyResult()
+    left, digests = _skip_unchanged(session, list(payloads), result, now)
+    events, result.skipped = parse_page(left, fetched_at=now)
+    if not events:
+        return result
+    for parsed in events:
+        parsed.event["payload_digest"] = digests.get(parsed.event["id"])
+    touched: set[int] = set()  # event ids whose graph had any row written
+
+    def collect(rows: Iterable[tuple[int, Row | None]]) -> dict[int, set[int]]:
+        owners: dict[int, set[int]] = {}
+        for event_id, row in rows:
+            if row is not None:
+                owners.setdefault(row["id"], set()).add(event_id)
+        return owners
+
+    nested: list[tuple[type[SQLModel], str]] = [
+        (Agency, "agency"),
+        (SpacecraftConfigType, "config_type"),
+        (SpacecraftStatus, "status"),
+        (SpacecraftConfig, "config"),
+        (SpacecraftFlight, "flight"),
+        (DockingLocation, "location"),
+    ]
+    for model, attribute in nested:
+        pairs = [(event.event["id"], getattr(event, attribute)) for event in events]
+        owners = collect(pairs)
+        written = _upsert_plain(session, model, (row for _, row in pairs if row is not None))
+        touched.update(owner for ident in written for owner in owners[ident])
+        result.rows_written += len(written)
+
+    station_pairs = [(e.event["id"], row) for e in events for row in e.stations]
+    owners = collect(station_pairs)
+    written = _upsert_plain(session, SpaceStation, (row for _, row in station_pairs))
+    touched.update(owner for ident in written for owner in owners[ident])
+    result.rows_written += len(written)
+
+    craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
+    owners = collect(craft_pairs)
+    written_count, changed = _upsert_spacecraft(session, events, now)
+    touched.update(owner for ident in changed for owner in owners[ident])
+    result.rows_written += written_count
+
+    _apply_events(session, [event.event for event in events], now, result, touched)
+    if result.rows_written:
+        bump_data_version(session, now)
+    return result
+
+
+def _apply_events(
+    session: Session, rows: list[Row], now: dt.datetime, result: ApplyResult, touched: set[int]
+) -> None:
+    incoming = merge_by_id(rows)
+    stored = load_rows(session, DockingEvent, list(incoming))
+    to_write: list[Row] = []
+    for ident, row in incoming.items():
+        old = stored.get(ident)
+        result.seen_ids.append(ident)
+        if old is None:
+            to_write.append({**row, "row_version": 1, "first_seen_at": now, "last_changed_at": now})
+            result.created += 1
+        elif differences(old, row, BOOKKEEPING):
+            to_write.append(
+                {**old, **row, "row_version": old["row_version"] + 1, "last_changed_at": now}
+            )
+            result.updated += 1
+        elif ident in touched:
+            # Nested rows changed: the event row itself only takes the new digest.
+            to_write.append({**old, **row})
+            result.updated += 1
+        else:
+            if old.get("payload_digest") is None:
+                to_write.append({**old, **row})  # a row stored before digests existed
+            result.unchanged += 1
+            continue
+        change = classify(old, row)
+        if change is not None:
+            result.changes.append(change)
+        if old is None and row.get("departure") is not None:
+            # A visit that began and ended between two polls: subscribers still get both.
+            result.changes.append(
+                Change(
+                    ChangeKind.DEPARTURE_SET,
+                    ident,
+                    row.get("docking"),
+                    row["departure"],
+                    {"departure": (None, row["departure"])},
+                )
+            )
+    result.rows_written += upsert_rows(session, DockingEvent, to_write)
+
+
+def delete_events(
+    session: Session, event_ids: Sequence[int], *, now: dt.datetime | None = None
+) -> int:
+    """Delete docking events (their nested objects stay: other events may share them)."""
+    if not event_ids:
+        return 0
+    table = table_of(DockingEvent)
+    result = session.connection().execute(delete(table).where(table.c.id.in_(event_ids)))
+    deleted = int(result.rowcount or 0)
+    if deleted:
+        bump_data_version(session, now or utc_now())
+    return deleted

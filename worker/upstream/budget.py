@@ -1,0 +1,184 @@
+"""The shared upstream request budget: at most N requests in any sliding window, fleet-wide.
+
+Every process (workers, beat, ``dockwatch sync``) spends from one Redis sorted set of send times,
+checked and recorded by a single Lua script so two processes can never both take the last slot.
+A 429/503 ``Retry-After`` is stored next to it as a fleet-wide "not before". Time comes from an
+injected clock, passed to the script as an argument (not Redis ``TIME``), so tests can drive it.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redis import Redis
+
+from worker.upstream.errors import BudgetExhausted
+
+# KEYS: budget zset, not-before string.
+# ARGV: now, count_after (now - window), prune_upto (now - 2 * window), limit, member, ttl_ms.
+# Scores are passed on as the caller's strings: Lua numbers print with 14 digits only, which would
+# round an epoch to 1e-4 s. Pruning keeps a second window of history so a process whose clock lags
+# another one's (clock skew, or a stale read) still sees every send inside its own window.
+# Returns {1, "", ""} when recorded, else {0, not_before or "", score of the send whose expiry
+# frees the next slot or ""}.
+_ACQUIRE = """
+local nb = redis.call('GET', KEYS[2])
+if nb and tonumber(nb) <= tonumber(ARGV[1]) then
+  nb = false
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local used = redis.call('ZCOUNT', KEYS[1], '(' .. ARGV[2], '+inf')
+local limit = tonumber(ARGV[4])
+if used < limit and not nb then
+  redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  return {1, '', ''}
+end
+local freeing = {}
+if used >= limit then
+  freeing = redis.call('ZRANGEBYSCORE', KEYS[1], '(' .. ARGV[2], '+inf', 'WITHSCORES',
+    'LIMIT', used - limit, 1)
+end
+return {0, nb or '', freeing[2] or ''}
+"""
+
+# KEYS: not-before string. ARGV: epoch, now, ttl_ms. Keeps the later of the stored and new value.
+_DEFER = """
+local current = redis.call('GET', KEYS[1])
+if current and tonumber(current) >= tonumber(ARGV[1]) then
+  return current
+end
+if tonumber(ARGV[1]) <= tonumber(ARGV[2]) then
+  return current or ''
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
+return ARGV[1]
+"""
+
+# Real-time slack on key expiry so a key never vanishes while the (possibly skewed) clock of some
+# process still needs it.
+_EXPIRY_SLACK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class BudgetUsage:
+    """A snapshot of the budget: sends in the current window and when the next one is allowed."""
+
+    used: int
+    limit: int
+    left: int
+    next_slot_at: float | None  # epoch of the next affordable request; None when one is free now
+    not_before: float | None  # persisted upstream "Retry-After" deadline, if still ahead
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _ttl_ms(seconds: float) -> int:
+    return max(1, int((seconds + _EXPIRY_SLACK_SECONDS) * 1000))
+
+
+class RequestBudget:
+    """At most ``limit_per_hour`` requests in any sliding ``window_seconds``, shared via Redis."""
+
+    def __init__(
+        self,
+        redis: Redis,
+        key_prefix: str,
+        limit_per_hour: int,
+        clock: Callable[[], float] = time.time,
+        window_seconds: float = 3600,
+    ) -> None:
+        if limit_per_hour < 1:
+            raise ValueError("limit_per_hour must be at least 1")
+        if window_seconds <= 0:
+            raise ValueError("window_seconds must be positive")
+        self._redis = redis
+        self._clock = clock
+        self.limit = limit_per_hour
+        self.window_seconds = float(window_seconds)
+        self.budget_key = f"{key_prefix}:budget"
+        self.not_before_key = f"{key_prefix}:not_before"
+        self._acquire = redis.register_script(_ACQUIRE)
+        self._defer = redis.register_script(_DEFER)
+
+    def __repr__(self) -> str:
+        return f"RequestBudget(key={self.budget_key!r}, limit={self.limit})"
+
+    def acquire(self) -> None:
+        """Record one request now, or raise ``BudgetExhausted`` without recording anything."""
+        now = self._clock()
+        window = self.window_seconds
+        reply: list[Any] = self._acquire(
+            keys=[self.budget_key, self.not_before_key],
+            args=[
+                repr(now),
+                repr(now - window),
+                repr(now - 2 * window),
+                self.limit,
+                f"{now!r}:{uuid.uuid4().hex}",
+                _ttl_ms(2 * window),
+            ],
+        )
+        if int(reply[0]) == 1:
+            return
+        not_before, freeing = _text(reply[1]), _text(reply[2])
+        candidates = [float(not_before)] if not_before else []
+        if freeing:
+            candidates.append(float(freeing) + window)
+        raise BudgetExhausted(max(candidates, default=now + window))
+
+    def try_acquire(self) -> bool:
+        """Record one request now if the budget affords it; never records a refused one."""
+        try:
+            self.acquire()
+        except BudgetExhausted:
+            return False
+        return True
+
+    def defer_until(self, epoch: float) -> None:
+        """Persist a fleet-wide "send nothing before ``epoch``"; a later stored value wins."""
+        now = self._clock()
+        self._defer(
+            keys=[self.not_before_key],
+            args=[repr(float(epoch)), repr(now), _ttl_ms(epoch - now)],
+        )
+
+    def not_before(self) -> float | None:
+        """The persisted "not before" epoch while it is still ahead of the clock, else None."""
+        raw = self._redis.get(self.not_before_key)
+        if raw is None:
+            return None
+        value = float(_text(raw))
+        return value if value > self._clock() else None
+
+    def usage(self) -> BudgetUsage:
+        """Sends in the current window, what is left, and when the next send is allowed."""
+        now = self._clock()
+        pipe = self._redis.pipeline(transaction=True)
+        window_start = f"({now - self.window_seconds!r}"
+        pipe.zrangebyscore(self.budget_key, window_start, "+inf", withscores=True)
+        pipe.get(self.not_before_key)
+        entries, raw_not_before = pipe.execute()
+        scores = sorted(float(score) for _member, score in entries)
+        used = len(scores)
+        not_before = float(_text(raw_not_before)) if raw_not_before is not None else None
+        if not_before is not None and not_before <= now:
+            not_before = None
+        next_slot_at = None
+        if used >= self.limit:
+            next_slot_at = scores[used - self.limit] + self.window_seconds
+        if not_before is not None:
+            next_slot_at = max(next_slot_at or not_before, not_before)
+        return BudgetUsage(
+            used=used,
+            limit=self.limit,
+            left=max(0, self.limit - used),
+            next_slot_at=next_slot_at,
+            not_before=not_before,
+        )

@@ -1,0 +1,221 @@
+"""The upstream (Launch Library 2) client: budgeted, retried, typed GETs of docking events.
+
+``build_http_client`` makes the one ``httpx.Client`` a process uses; ``UpstreamClient`` wraps it so
+that every attempt, retries included, first spends from the shared ``RequestBudget``, a 429/503
+``Retry-After`` becomes a fleet-wide "not before", and every failure leaves as an error from
+``worker.upstream.errors``. The API token travels only in the ``Authorization`` header: it is
+never put into a log line, an exception message or a repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from importlib import metadata
+from typing import Any
+
+import httpx
+
+from worker.upstream.budget import RequestBudget
+from worker.upstream.errors import (
+    PayloadError,
+    UpstreamError,
+    UpstreamRejected,
+    UpstreamThrottled,
+    UpstreamUnavailable,
+)
+from worker.upstream.retry import build_retrying, parse_retry_after
+
+logger = logging.getLogger(__name__)
+
+PROJECT_URL = "https://github.com/dockwatch/dockwatch"
+LIST_PATH = "docking_event/"
+# Upstream's own 400 bodies are short; cap what we copy into a message all the same.
+_BODY_EXCERPT_CHARS = 200
+
+
+def _version() -> str:
+    try:
+        return metadata.version("dockwatch")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+USER_AGENT = f"dockwatch/{_version()} (+{PROJECT_URL})"
+
+
+def build_http_client(
+    base_url: str,
+    token: str | None,
+    timeout: float,
+    *,
+    transport: httpx.BaseTransport | None = None,
+) -> httpx.Client:
+    """The process's single HTTP client: base URL, explicit timeouts, identifying headers.
+
+    ``transport`` replaces the network (``httpx.MockTransport`` in tests); nothing else changes.
+    """
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if token is not None and token.strip():
+        # A header value with whitespace or control characters makes h11 quote it in its error.
+        if not token.strip().isprintable() or any(char.isspace() for char in token.strip()):
+            raise ValueError("the API token contains whitespace or control characters")
+        headers["Authorization"] = f"Token {token.strip()}"
+    return httpx.Client(
+        base_url=base_url,
+        headers=headers,
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,  # upstream paths end in "/"; a redirect is a fault, not a detour
+        transport=transport,
+    )
+
+
+def _is_page(body: Any) -> bool:
+    return isinstance(body, dict) and isinstance(body.get("results"), list) and "count" in body
+
+
+def _is_event(body: Any) -> bool:
+    return isinstance(body, dict) and "id" in body
+
+
+def _page(body: dict[str, Any] | None) -> dict[str, Any]:
+    if body is None:  # cannot happen: only detail requests treat 404 as "missing"
+        raise PayloadError("upstream answered a list request with nothing")
+    return body
+
+
+def _target(url: httpx.URL) -> str:
+    return url.raw_path.decode("ascii", errors="replace")
+
+
+class UpstreamClient:
+    """Budgeted, retried GETs of LL2 docking events; ``requests_made`` counts every send."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        budget: RequestBudget,
+        *,
+        max_attempts: int,
+        max_wait: float,
+        max_total: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._http = http
+        self._budget = budget
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+        self._max_total = max_total
+        self._sleep = sleep
+        self._clock = clock
+        self.requests_made = 0
+
+    def __repr__(self) -> str:
+        return (
+            f"UpstreamClient(base_url={str(self._http.base_url)!r}, requests={self.requests_made})"
+        )
+
+    def close(self) -> None:
+        """Close the HTTP client's connections."""
+        self._http.close()
+
+    def get_list(self, params: Mapping[str, str]) -> dict[str, Any]:
+        """One page of ``docking_event/`` with these query parameters."""
+        return _page(self._get(self._http.base_url.join(LIST_PATH), dict(params), _is_page, False))
+
+    def get_url(self, absolute_next_url: str) -> dict[str, Any]:
+        """The page a DRF ``next``/``previous`` link points at; only links under our base URL."""
+        return _page(self._get(self._same_origin(absolute_next_url), None, _is_page, False))
+
+    def get_event(self, event_id: int) -> dict[str, Any] | None:
+        """The detailed docking event, or None when upstream answers 404."""
+        url = self._http.base_url.join(f"{LIST_PATH}{int(event_id)}/")
+        return self._get(url, None, _is_event, True)
+
+    def _same_origin(self, link: str) -> httpx.URL:
+        base = self._http.base_url
+        try:
+            url = httpx.URL(link)
+        except httpx.InvalidURL as error:
+            raise PayloadError("upstream sent a malformed pagination link") from error
+        if url.host != base.host or url.port != base.port or not url.path.startswith(base.path):
+            raise PayloadError(f"refusing a pagination link outside {base}: {url.host}")
+        # Keep our own scheme: an http:// link (proxy artefact) must not downgrade the token's trip.
+        return base.copy_with(raw_path=url.raw_path)
+
+    def _get(
+        self,
+        url: httpx.URL,
+        params: dict[str, str] | None,
+        shape: Callable[[Any], bool],
+        missing_ok: bool,
+    ) -> dict[str, Any] | None:
+        retrying = build_retrying(
+            max_attempts=self._max_attempts,
+            max_wait=self._max_wait,
+            max_total=self._max_total,
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+        result: dict[str, Any] | None = retrying(self._attempt, url, params, shape, missing_ok)
+        return result
+
+    def _attempt(
+        self,
+        url: httpx.URL,
+        params: dict[str, str] | None,
+        shape: Callable[[Any], bool],
+        missing_ok: bool,
+    ) -> dict[str, Any] | None:
+        self._budget.acquire()  # BudgetExhausted is not retryable: it propagates as is
+        self.requests_made += 1
+        try:
+            response = self._http.get(url, params=params)
+        except httpx.TransportError as error:
+            # Only the class name: some transport errors quote the offending header value.
+            raise UpstreamUnavailable(
+                f"GET {_target(url)} failed: {type(error).__name__}"
+            ) from error
+        target = _target(response.request.url)
+        logger.debug("GET %s -> %d", target, response.status_code)
+        if missing_ok and response.status_code == 404:
+            return None
+        try:
+            response.raise_for_status()
+        except httpx.HTTPStatusError as error:
+            raise self._status_error(response, target) from error
+        try:
+            body = response.json()
+        except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+            raise PayloadError(f"GET {target}: the body is not valid JSON") from error
+        if not shape(body):
+            raise PayloadError(f"GET {target}: the JSON does not have the expected shape")
+        result: dict[str, Any] = body
+        return result
+
+    def _status_error(self, response: httpx.Response, target: str) -> UpstreamError:
+        status = response.status_code
+        if status in (429, 503):
+            now = self._clock()
+            retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
+            if retry_after is not None and retry_after > 0:
+                # Every process must hold off, whether or not this one sleeps through it.
+                self._budget.defer_until(now + retry_after)
+            if retry_after is not None or status == 429:
+                wait = retry_after or 0.0
+                return UpstreamThrottled(
+                    f"upstream answered {status} for GET {target}; retry after {wait:.0f} s",
+                    retry_after=wait,
+                    not_before=now + wait,
+                    status=status,
+                )
+        if status >= 500:
+            return UpstreamUnavailable(
+                f"upstream answered {status} for GET {target}", status=status
+            )
+        excerpt = response.text[:_BODY_EXCERPT_CHARS]
+        return UpstreamRejected(
+            f"upstream answered {status} for GET {target}: {excerpt}", status=status
+        )
