@@ -18,8 +18,8 @@ from sqlmodel import Session, select
 
 from api_mirror.graph import load_graphs
 from api_mirror.serialize import LinkStyle, serialize_event
+from fake_upstream import FakeUpstream
 from models.tables import DockingEvent
-from tests.fake_upstream import FakeUpstream
 from worker.budget import RequestBudget
 from worker.client import UpstreamClient, build_http_client
 from worker.cycle import CycleSummary, Mode

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fake_upstream import FakeUpstream
 from models import sync_state
 from models.tables import DockingEvent, RemovalCandidate
-from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
 from worker.cycle import Mode
 
