@@ -13,6 +13,7 @@ COPY pyproject.toml README.md settings.py celeryconfig.py ./
 COPY worker ./worker
 COPY models ./models
 COPY api_mirror ./api_mirror
+COPY fake_upstream ./fake_upstream
 RUN pip install . && useradd --system --uid 10001 --home-dir /app dockwatch
 
 USER dockwatch

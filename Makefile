@@ -43,7 +43,7 @@ bench: install services
 
 demo: install
 	bash scripts/ensure-redis.sh
-	$(BIN)/python -m tests.demo $(DEMO_ARGS)
+	$(BIN)/python -m fake_upstream.demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -12,7 +12,7 @@ import json
 import math
 
 from benchmarks.replay import Tracker
-from tests.fake_upstream import FakeUpstream
+from fake_upstream import FakeUpstream
 
 LIST = "/2.2.0/docking_event/?limit=100&ordering=id"
 

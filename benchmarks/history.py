@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from tests.upstream_data import LOCATIONS, Event, generate_history, make_event
+from fake_upstream import LOCATIONS, Event, generate_history, make_event
 
 YEAR = timedelta(days=365)
 ISS, TIANGONG = 4, 18

@@ -24,14 +24,14 @@ from sqlalchemy.engine import Engine
 
 from benchmarks.databases import parse_kinds, scratch_engine
 from benchmarks.figures import summary
-from models.db import session_scope
-from tests.upstream_data import (
+from fake_upstream import (
     DEFAULT_NOW,
     Event,
     format_duration,
     generate_history,
     parse_duration,
 )
+from models.db import session_scope
 from worker.sync.store import apply_page
 
 PAGE = 100

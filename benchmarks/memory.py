@@ -152,7 +152,7 @@ def _rss_shape(samples: list[float]) -> dict[str, float]:
 
 def write_events(path: Path, size: int) -> None:
     """Generated history of ``size`` events as JSON lines, in id order."""
-    from tests.upstream_data import generate_history
+    from fake_upstream import generate_history
 
     events = generate_history(n_events=size, n_open=40, seed=size)
     with path.open("w") as out:

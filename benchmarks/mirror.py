@@ -32,8 +32,8 @@ from benchmarks.databases import parse_kinds, scratch_url
 from benchmarks.figures import summary
 from benchmarks.loadgen import HOST, LoadResult, run_load
 from benchmarks.mirror_server import Responses
+from fake_upstream import DEFAULT_NOW, Event, generate_history
 from models.db import make_engine, session_scope
-from tests.upstream_data import DEFAULT_NOW, Event, generate_history
 from worker.sync.store import apply_page
 
 LIST = "/2.2.0/docking_event/"

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from benchmarks.history import ScriptedChange
-from tests.fake_upstream import FakeUpstream
+from fake_upstream import FakeUpstream
 
 
 @dataclass(frozen=True)

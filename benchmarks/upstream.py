@@ -16,9 +16,8 @@ from datetime import datetime
 
 import httpx
 
-from tests.fake_upstream import FakeUpstream, Response, dumps
+from fake_upstream import Event, FakeUpstream, Response, dumps
 from tests.sync_harness import SyncHarness
-from tests.upstream_data import Event
 from worker.sync.cycle import SyncCycle
 from worker.upstream.client import UpstreamClient, build_http_client
 

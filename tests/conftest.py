@@ -20,12 +20,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
+from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
-from tests.fake_upstream import FakeUpstream
 from tests.redis_keys import drop_keys
 from tests.sync_harness import SyncHarness
-from tests.upstream_data import DEFAULT_NOW, generate_history
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

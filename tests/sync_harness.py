@@ -16,10 +16,10 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fake_upstream import FakeUpstream
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_event
 from models.tables import DockingEvent
-from tests.fake_upstream import FakeUpstream
 from worker.sync.cycle import SyncCycle
 from worker.sync.summary import CycleSummary, Mode
 from worker.sync.unit_of_work import Recorder, UnitOfWork

@@ -14,7 +14,6 @@ from click.testing import CliRunner
 
 from tests.cli_helpers import REDIS_URL, REPO, dockwatch_argv
 from tests.run_helpers import RunningJob, free_port, session_pids, wait_until
-from worker.cli import demo as demo_command_module
 from worker.cli import main as dockwatch_cli
 
 
@@ -38,7 +37,7 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
         stderr=subprocess.PIPE,
         text=True,
     )
-    argv = [sys.executable, "-m", "tests.demo", "--port", str(free_port()), "--pause", "0"]
+    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(free_port()), "--pause", "0"]
     argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", stream]
     demo = RunningJob(demo_env(), [], tmp_path, argv=argv)
     try:
@@ -63,7 +62,7 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
     assert "curl -s 'http://127.0.0.1:" in story
 
 
-def test_dockwatch_demo_runs_the_checkout_demo() -> None:
+def test_dockwatch_demo_runs_the_packaged_demo() -> None:
     result = CliRunner().invoke(dockwatch_cli, ["demo", "--help"])
 
     assert result.exit_code == 0
@@ -71,14 +70,26 @@ def test_dockwatch_demo_runs_the_checkout_demo() -> None:
     assert "--exit-when-done" in result.output
 
 
-def test_dockwatch_demo_without_a_checkout_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo_command_module, "checkout_root", lambda: None)
-    result = CliRunner().invoke(dockwatch_cli, ["demo"])
+def test_the_demo_and_its_data_import_nothing_from_tests(tmp_path: Path) -> None:
+    # Outside the checkout and without PYTHONPATH: what the installed packages import.
+    code = (
+        "import sys, worker.cli, fake_upstream.demo, fake_upstream\n"
+        "assert len(fake_upstream.generate_history(20)) == 20\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] == 'tests'))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
-    assert result.exit_code == 1
-    assert result.output.count("\n") == 1
-    assert "source checkout" in result.output
-    assert "make demo" in result.output
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
@@ -87,7 +98,7 @@ def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
         busy.listen()
         port = busy.getsockname()[1]
         result = subprocess.run(
-            [sys.executable, "-m", "tests.demo", "--port", str(port), "--exit-when-done"],
+            [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--exit-when-done"],
             env=demo_env(),
             cwd=REPO,
             capture_output=True,

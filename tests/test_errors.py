@@ -19,10 +19,9 @@ import redis
 from click.testing import CliRunner
 from sqlalchemy.exc import OperationalError
 
+from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from tests.cli_helpers import cli_env, run_cli
-from tests.fake_upstream import FakeUpstream
 from tests.run_helpers import RunningJob, free_port, get_json, wait_until
-from tests.upstream_data import DEFAULT_NOW, generate_history
 from worker.cli import main
 
 

@@ -10,15 +10,19 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.conftest import DATA_DIR
-from tests.fake_upstream import FakeUpstream, Fault, iter_pages, split_search_terms
-from tests.upstream_data import (
+from fake_upstream import (
     DEFAULT_NOW,
+    FakeUpstream,
+    Fault,
     format_duration,
     generate_history,
+    iter_pages,
     make_event,
     parse_duration,
+    split_search_terms,
 )
+from fake_upstream.data import SAMPLE_100, SAMPLE_615, read_sample
+from tests.conftest import DATA_DIR
 
 NOW = datetime(2025, 4, 4, 0, 0, tzinfo=UTC)
 
@@ -451,6 +455,11 @@ def test_detail_route_is_detailed_even_with_mode_normal(
         assert event[part] == stripped[part]
     # the capture instant is the default clock, so even the durations match
     assert event["flight_vehicle"] == stripped["flight_vehicle"]
+
+
+def test_the_packaged_samples_are_the_recorded_ones() -> None:
+    for name in (SAMPLE_100, SAMPLE_615):
+        assert read_sample(name) == json.loads((DATA_DIR / name).read_text())
 
 
 def test_format_json_suffixes_every_url_and_the_links(

@@ -21,12 +21,11 @@ from pathlib import Path
 import pytest
 from sqlmodel import SQLModel
 
+from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history, make_event
 from models.db import make_engine
 from settings import ENV_PREFIX, Settings
 from tests.cli_helpers import REPO, cli_env
-from tests.fake_upstream import FakeUpstream
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
-from tests.upstream_data import DEFAULT_NOW, generate_history, make_event
 
 README = (REPO / "README.md").read_text()
 SELECTION = "tests/test_compose.py -x -q"

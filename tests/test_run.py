@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from fake_upstream import FakeUpstream
 from tests.cli_helpers import cli_env
-from tests.fake_upstream import FakeUpstream
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
 from worker.bootstrap import ServiceError
 from worker.cli.progress import FillProgress, Progress

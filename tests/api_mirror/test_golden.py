@@ -15,10 +15,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
+from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from models.ll2.formats import format_duration
 from tests.api_mirror.dataset import SAMPLE_615, store
-from tests.fake_upstream import FakeUpstream
-from tests.upstream_data import DEFAULT_NOW, generate_history
 
 ELAPSED = dt.timedelta(days=1, hours=2, minutes=3, seconds=4)
 # The capture's values: P139DT10H52M14S and P139DT7H33M33S.

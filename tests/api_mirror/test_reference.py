@@ -20,9 +20,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
+from fake_upstream import (
+    DEFAULT_NOW,
+    FakeUpstream,
+    format_datetime,
+    generate_history,
+    parse_datetime,
+)
 from tests.api_mirror.dataset import store
-from tests.fake_upstream import FakeUpstream
-from tests.upstream_data import DEFAULT_NOW, format_datetime, generate_history, parse_datetime
 
 EVENTS = generate_history(n_events=160, n_open=14, seed=5)
 HOST = {"host": "testserver"}

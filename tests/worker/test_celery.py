@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, func, select
 
+from fake_upstream import FakeUpstream
 from models.db import make_engine
 from models.tables import DockingEvent
 from tests.cli_helpers import cli_env
-from tests.fake_upstream import FakeUpstream
 from worker.schedule import derive_cadence
 
 

@@ -12,10 +12,10 @@ import pytest
 import redis
 from sqlmodel import Session, func, select
 
+from fake_upstream import FakeUpstream
 from models.db import make_engine
 from models.tables import DockingEvent
 from tests.cli_helpers import cli_env, run_cli, start_cli
-from tests.fake_upstream import FakeUpstream
 
 SUMMARY_KEYS = {"requests", "created", "updated", "unchanged", "removed", "notifications"}
 

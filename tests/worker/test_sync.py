@@ -10,10 +10,9 @@ from sqlalchemy import event, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fake_upstream import DEFAULT_NOW, FakeUpstream, make_event
 from models.tables import DockingEvent, RemovalCandidate
-from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
-from tests.upstream_data import DEFAULT_NOW, make_event
 from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)

@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from fake_upstream import FakeUpstream
 from models.sync_state import LastSuccess, read_record
 from models.tables import DockingEvent, RemovalCandidate
-from tests.fake_upstream import FakeUpstream
 from tests.sync_harness import SyncHarness, without_event_urls
 from worker.sync.summary import Mode
 

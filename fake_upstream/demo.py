@@ -1,12 +1,13 @@
 """The offline demo: a replay upstream, the main job against it, a scripted docking and undocking.
 
-``make demo`` (or ``dockwatch demo`` from a checkout) starts the fake LL2 server of the test suite
-on 127.0.0.1, seeded with the two real LL2 samples plus generated history, runs ``dockwatch run``
-against it (a temporary SQLite database, the local Redis, a key prefix and stream of its own) and,
-once the first fill is done, docks a spacecraft at the ISS and undocks it again, reporting when
-each notification reaches the stream. It prints the ``dockwatch subscribe`` command for a second
-terminal and ``curl`` commands for the mirror. Ctrl-C stops everything and removes the files.
-It lives in ``tests/`` because the replay upstream does.
+``dockwatch demo`` (or ``make demo``) starts the fake LL2 server on 127.0.0.1, seeded with the
+two real LL2 samples plus generated history, runs ``dockwatch run`` against it (a temporary
+SQLite database, the local Redis, a key prefix and stream of its own) and, once the first fill
+is done, docks a spacecraft at the ISS and undocks it again, reporting when each notification
+reaches the stream. It prints the ``dockwatch subscribe`` command for a second terminal and
+``curl`` commands for the mirror. Ctrl-C stops everything and removes the files. Unlike the rest
+of this package it uses the product: its settings, its Redis helpers, and ``worker.cli run`` as
+the main job in a child process.
 """
 
 from __future__ import annotations
@@ -31,13 +32,16 @@ from typing import Any, TextIO
 import httpx
 import redis
 
+from fake_upstream.data import make_event
+from fake_upstream.history import generate_history
+from fake_upstream.server import FakeUpstream
 from settings import Settings, SettingsError, load_settings
-from tests.fake_upstream import FakeUpstream
-from tests.upstream_data import generate_history, make_event
 from worker.bootstrap import ServiceError, connect_redis
 from worker.cli.supervisor import check_port, die_with_parent
 
-REPO = Path(__file__).resolve().parent.parent
+# The folder holding this package and, beside it, the product's (a checkout or site-packages). It
+# goes on the main job's PYTHONPATH: the job runs the same code as the demo from any directory.
+SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # Demo time runs fast: 1800 requests an hour makes the poll come every ~2.7 s, not every 320 s.
 DEMO_RATE_PER_HOUR = 1800
 DEMO_KEY_TTL_SECONDS = 3600  # the demo's Redis keys outlive it a little, for a late subscriber
@@ -163,7 +167,9 @@ class Demo:
             DOCKWATCH_STREAM=self.stream,
             DOCKWATCH_RATE_LIMIT_PER_HOUR=str(DEMO_RATE_PER_HOUR),
             DOCKWATCH_NOTIFY_BACKFILL="false",
-            PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+            PYTHONPATH=os.pathsep.join(
+                filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
+            ),
         )
         argv = [sys.executable, "-m", "worker.cli", "run", "--port", str(self.args.port)]
         with self.log_path.open("wb") as log:
@@ -239,7 +245,7 @@ class Demo:
 
     def _stream_tail(self) -> str:
         assert self.redis is not None
-        last = self.redis.xrevrange(self.stream, count=1)
+        last: Any = self.redis.xrevrange(self.stream, count=1)
         return str(last[0][0].decode()) if last else "0"
 
     def _await_notification(self, kind: str, event_id: int, since: str) -> str:
@@ -251,7 +257,7 @@ class Demo:
 
         def arrived() -> bool:
             nonlocal cursor
-            reply = client.xread({self.stream: cursor}, count=100, block=200)
+            reply: Any = client.xread({self.stream: cursor}, count=100, block=200)
             for _stream, entries in reply or []:
                 for entry_id, fields in entries:
                     cursor = entry_id.decode()
