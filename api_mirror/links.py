@@ -1,6 +1,6 @@
 """The list envelope's ``next``/``previous`` links, written as upstream's paginator writes them.
 
-SPEC.md §3 and its Decisions: every request parameter is kept (unknown ones included), names
+DRF's LimitOffsetPagination rules: every request parameter is kept (unknown ones too), names
 are sorted by code point with a repeated name keeping all its values in order, ``limit`` is always
 written, ``offset`` is set, or dropped from ``previous`` when it would be zero or less, and values
 are form-encoded (upper-case ``%XX`` except letters, digits and ``_.-~``; a space is ``+``).

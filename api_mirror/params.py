@@ -1,6 +1,6 @@
 """Turn an upstream-style query string into the list request it describes, or a 400/404 body.
 
-The rules are SPEC.md §2 and its Decisions: a repeated parameter counts by its last value,
+The rules are upstream's (DRF + django-filter): a repeated parameter counts by its last value,
 unknown parameters and ordering terms are ignored, ``limit``/``offset`` fall back instead of
 failing, bad filter values give django-filter's 400 body keyed by parameter.
 """

@@ -16,7 +16,6 @@ spelled out rather than left to the database. A page costs a fixed number of sta
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -98,8 +97,6 @@ class QueryPage:
     offset: int
     graphs: list[EventGraph]
     detailed: bool
-    # The newest change among all matching events (None when nothing matches).
-    last_modified: dt.datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +108,6 @@ class IdPage:
     offset: int
     ids: list[int]
     detailed: bool
-    last_modified: dt.datetime | None
 
 
 def _like_pattern(term: str) -> str:
@@ -166,10 +162,9 @@ def query_event_ids(session: Session, params: Params) -> IdPage:
     """Like ``query_events`` but stops at the page's ids (two statements)."""
     request = parse_list_params(params)
     _prepare_connection(session)
-    counting = select(func.count(), func.max(col(DockingEvent.last_changed_at)))
-    count, last_modified = session.execute(
-        _filtered(counting.select_from(DockingEvent), request)
-    ).one()
+    count = session.execute(
+        _filtered(select(func.count()).select_from(DockingEvent), request)
+    ).scalar_one()
     ids: list[int] = []
     # Past the end there is nothing to fetch (and a huge offset would overflow the database).
     if request.offset < count:
@@ -186,7 +181,6 @@ def query_event_ids(session: Session, params: Params) -> IdPage:
         offset=request.offset,
         ids=ids,
         detailed=request.detailed,
-        last_modified=last_modified,
     )
 
 
@@ -199,7 +193,6 @@ def query_events(session: Session, params: Params) -> QueryPage:
         offset=page.offset,
         graphs=load_graphs(session, page.ids),
         detailed=page.detailed,
-        last_modified=page.last_modified,
     )
 
 

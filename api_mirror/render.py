@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
+
+from models.compact_json import compact_json
 
 API_ROOT = "/2.2.0"
 # Headers upstream sends on every answer of the docking-event views.
@@ -15,7 +16,7 @@ VIEW_HEADERS = {"Vary": "Accept", "Allow": "GET"}
 
 def json_bytes(body: Any) -> bytes:
     """Compact UTF-8 JSON; U+2028/U+2029 escaped as DRF does (they break JavaScript)."""
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    text = compact_json(body)
     return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
 
 

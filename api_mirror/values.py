@@ -1,6 +1,6 @@
 """Parse single parameter values with the leniency of upstream's framework (Django, DRF).
 
-Each function copies one framework rule that SPEC.md §2 and its Decisions describe: decimal
+Each function copies one rule of upstream's framework (Django, DRF, django-filter): decimal
 numbers cut toward zero, Django's datetime forms, DRF's search-term splitting and its
 "positive integer or the default" reading of ``limit``/``offset``. Nothing here touches a database.
 """

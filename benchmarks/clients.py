@@ -1,6 +1,6 @@
 """The two clients the freshness benchmark replays a year through, and what each did.
 
-``run_dockwatch`` drives a real ``SyncCycle`` (via ``tests.sync_harness.SyncHarness``) as celery
+``run_dockwatch`` drives a real ``SyncCycle`` (via ``harness.sync_rig.SyncHarness``) as celery
 beat would: one cycle per scheduled ``poll`` or ``sweep`` instant; a change counts as stored when
 the engine's recorder sees it inside the committing cycle. ``run_baseline`` drives
 ``benchmarks.baseline.NaiveWalker`` one page per slot. Both talk to a ``MeteredUpstream``.
@@ -20,7 +20,7 @@ from benchmarks.databases import drop_redis_keys, scratch_engine
 from benchmarks.history import ScriptedChange, YearHistory
 from benchmarks.replay import ReplayStats, Tracker, Windows, replay, timeline
 from benchmarks.upstream import MeteredUpstream, use_in_process_transport
-from tests.sync_harness import SyncHarness
+from harness.sync_rig import SyncHarness
 from worker.schedule import HOUR, Cadence
 from worker.sync.changes import Change, ChangeKind
 from worker.sync.summary import Mode

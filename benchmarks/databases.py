@@ -16,9 +16,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from benchmarks.notify_latency import scratch_database
+from harness.redis_keys import drop_keys
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
-from tests.redis_keys import drop_keys
 
 KINDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(

@@ -17,7 +17,7 @@ from datetime import datetime
 import httpx
 
 from fake_upstream import Event, FakeUpstream, Response, dumps
-from tests.sync_harness import SyncHarness
+from harness.sync_rig import SyncHarness
 from worker.sync.cycle import SyncCycle
 from worker.upstream.client import UpstreamClient, build_http_client
 

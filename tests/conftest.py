@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
+from harness.redis_keys import drop_keys
+from harness.sync_rig import SyncHarness
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
-from tests.redis_keys import drop_keys
-from tests.sync_harness import SyncHarness
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

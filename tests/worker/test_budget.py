@@ -14,6 +14,7 @@ import pytest
 import redis
 
 from tests.conftest import REDIS_URL
+from tests.worker.budget_helpers import try_acquire
 from worker.upstream.budget import RequestBudget
 from worker.upstream.errors import BudgetExhausted
 
@@ -72,7 +73,7 @@ def _hammer(
     granted: list[float] = []
     barrier.wait()
     for _ in range(iterations):
-        if budget.try_acquire():
+        if try_acquire(budget):
             granted.append(clock.last)
         client.incrbyfloat(clock_key, rng.uniform(0, 60))
     client.rpush(results_key, json.dumps(granted))
@@ -115,7 +116,7 @@ def _recorded(client: redis.Redis, budget: RequestBudget) -> list[float]:
 def test_grants_the_limit_then_refuses(budget: RequestBudget, clock: FakeClock) -> None:
     granted = []
     for _ in range(20):
-        granted.append(budget.try_acquire())
+        granted.append(try_acquire(budget))
         clock.now += 1
     assert granted == [True] * 15 + [False] * 5
 
@@ -127,7 +128,7 @@ def test_refused_requests_are_never_recorded(
         budget.acquire()
         clock.now += 10
     for _ in range(50):
-        assert not budget.try_acquire()
+        assert not try_acquire(budget)
         with pytest.raises(BudgetExhausted):
             budget.acquire()
         clock.now += 1
@@ -155,10 +156,10 @@ def test_a_slot_frees_exactly_when_the_oldest_send_is_an_hour_old(
         budget.acquire()
         clock.now += 100
     clock.now = first + HOUR - 0.001
-    assert not budget.try_acquire()
+    assert not try_acquire(budget)
     clock.now = first + HOUR
-    assert budget.try_acquire()
-    assert not budget.try_acquire()
+    assert try_acquire(budget)
+    assert not try_acquire(budget)
 
 
 def test_budget_state_survives_a_process_restart(
@@ -170,7 +171,7 @@ def test_budget_state_survives_a_process_restart(
     try:
         restarted = RequestBudget(fresh_connection, redis_prefix, 15, clock=clock)
         assert restarted.usage().used == 10
-        assert [restarted.try_acquire() for _ in range(6)] == [True] * 5 + [False]
+        assert [try_acquire(restarted) for _ in range(6)] == [True] * 5 + [False]
     finally:
         fresh_connection.close()
 
@@ -211,7 +212,7 @@ def test_deferral_blocks_every_acquire_until_the_clock_passes_it(
 ) -> None:
     deadline = clock.now + 120
     budget.defer_until(deadline)
-    assert budget.not_before() == deadline
+    assert budget.usage().not_before == deadline
     for step in (0, 60, 119.999):
         clock.now = START + step
         with pytest.raises(BudgetExhausted) as exhausted:
@@ -219,8 +220,8 @@ def test_deferral_blocks_every_acquire_until_the_clock_passes_it(
         assert exhausted.value.resume_at == deadline
     assert budget.usage().used == 0
     clock.now = deadline
-    assert budget.try_acquire()
-    assert budget.not_before() is None
+    assert try_acquire(budget)
+    assert budget.usage().not_before is None
 
 
 def test_deferral_holds_in_every_other_process(
@@ -232,7 +233,7 @@ def test_deferral_holds_in_every_other_process(
     with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
         outcomes = pool.submit(_outcomes_at, REDIS_URL, redis_prefix, times).result(timeout=120)
     assert outcomes == [deadline, deadline, deadline, None, None]
-    assert not budget.try_acquire()  # this process is still at START
+    assert not try_acquire(budget)  # this process is still at START
 
 
 def test_a_later_deferral_wins_and_an_earlier_one_is_ignored(
@@ -240,9 +241,9 @@ def test_a_later_deferral_wins_and_an_earlier_one_is_ignored(
 ) -> None:
     budget.defer_until(clock.now + 300)
     budget.defer_until(clock.now + 30)
-    assert budget.not_before() == START + 300
+    assert budget.usage().not_before == START + 300
     budget.defer_until(clock.now + 600)
-    assert budget.not_before() == START + 600
+    assert budget.usage().not_before == START + 600
 
 
 def test_a_deferral_already_past_is_not_stored(
@@ -250,7 +251,7 @@ def test_a_deferral_already_past_is_not_stored(
 ) -> None:
     budget.defer_until(clock.now - 5)
     assert redis_client.exists(budget.not_before_key) == 0
-    assert budget.try_acquire()
+    assert try_acquire(budget)
 
 
 def test_the_deferral_key_expires_after_its_deadline(
@@ -283,7 +284,7 @@ def test_a_lagging_clock_still_sees_sends_a_faster_process_made(
         slow_budget.acquire()
     fast_budget.acquire()  # its window no longer holds the fifteen; it must not forget them
     slow.now = START + 500
-    assert not slow_budget.try_acquire()
+    assert not try_acquire(slow_budget)
 
 
 def test_two_processes_never_exceed_fifteen_in_any_hour(

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import redis
 
+from tests.worker.budget_helpers import try_acquire
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import USER_AGENT, UpstreamClient, build_http_client
 from worker.upstream.errors import (
@@ -176,7 +177,7 @@ def test_429_with_retry_after_beyond_max_wait_is_persisted_and_raised_without_sl
     assert raised.value.status == 429
     assert fake_time.sleeps == []
     assert client.requests_made == 1
-    assert budget.not_before() == START + 120
+    assert budget.usage().not_before == START + 120
     with pytest.raises(BudgetExhausted):  # the whole fleet holds off, this client included
         client.get_list({})
 
@@ -217,8 +218,8 @@ def test_503_with_retry_after_is_persisted_for_the_whole_fleet(
         make_client(max_wait=60).get_list({})
     assert raised.value.status == 503
     elsewhere = RequestBudget(redis_client, redis_prefix, 15, clock=fake_time.clock)
-    assert elsewhere.not_before() == START + 600
-    assert not elsewhere.try_acquire()
+    assert elsewhere.usage().not_before == START + 600
+    assert not try_acquire(elsewhere)
 
 
 def test_429_without_retry_after_backs_off_and_retries(

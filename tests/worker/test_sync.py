@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, make_event
+from harness.sync_rig import SyncHarness, without_event_urls
 from models.tables import DockingEvent, RemovalCandidate
-from tests.sync_harness import SyncHarness, without_event_urls
 from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
+from harness.sync_rig import UPSTREAM_BASE, SyncHarness, without_event_urls
 from models.sync_state import LastSuccess, read_record
-from models.tables import DockingEvent, RemovalCandidate
-from tests.sync_harness import SyncHarness, without_event_urls
+from models.tables import DockingEvent, OutboxEntry, RemovalCandidate
+from worker.notify.outbox import record_changes
+from worker.sync.changes import Change
 from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)
@@ -125,3 +129,47 @@ def test_a_cycle_that_lost_its_lock_commits_nothing_more(
     summary = harness.cycle()
     assert (summary.complete, summary.reason) == (False, "lock lost")
     assert harness.local_events() == {}
+
+
+def test_a_removal_check_that_lost_its_lock_deletes_nothing_and_notifies_nothing(
+    engine: Engine, fake: FakeUpstream, redis_prefix: str
+) -> None:
+    def record(session: Session, changes: Sequence[Change], now: dt.datetime) -> int:
+        return record_changes(session, changes, upstream_base=UPSTREAM_BASE, now=now)
+
+    rig = SyncHarness(engine, fake, redis_prefix, record=record)
+    rig.fill()
+    gone = next(e["id"] for e in fake.events if e["departure"] is not None)
+    fake.delete_event(gone)
+    # A whole paced pass with the detail checks held back: the candidate ends eligible.
+    checks = rig.sync.removals.run
+    rig.sync.removals.run = lambda *_args, **_kwargs: None  # type: ignore[method-assign]
+    for _ in range(7):
+        rig.cycle(Mode.SWEEP_STEP)
+    rig.sync.removals.run = checks  # type: ignore[method-assign]
+    assert candidates(engine) == {gone: True}  # eligible, only its detail check is left
+    rig.advance(HOUR)
+
+    # The lock expires while the (slow) detail request is in flight.
+    lost = False
+    detail = rig.client.get_event
+
+    def slow_detail(event_id: int) -> dict[str, Any] | None:
+        nonlocal lost
+        answer = detail(event_id)
+        lost = True
+        return answer
+
+    rig.client.get_event = slow_detail  # type: ignore[method-assign]
+    rig.sync.uow.still_locked = lambda: not lost
+    summary = rig.cycle(Mode.SWEEP_STEP)  # a sweep page, then the detail check
+    rig.close()
+
+    assert (summary.complete, summary.reason, summary.removed) == (False, "lock lost", 0)
+    assert gone in rig.local_events()  # not deleted
+    with Session(engine) as session:
+        removed_rows = session.exec(
+            select(OutboxEntry).where(OutboxEntry.type == "docking_event.removed")
+        ).all()
+    assert removed_rows == []  # no notification either
+    assert candidates(engine) == {gone: True}  # still eligible: the next cycle checks again

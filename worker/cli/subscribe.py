@@ -7,12 +7,12 @@ that one line: deduplicate by ``id``). ``--from-start`` only matters when the gr
 
 from __future__ import annotations
 
-import json
 import socket
 
 import click
 import redis
 
+from models.compact_json import compact_json
 from models.redact import redact_url
 from models.redis_client import make_redis
 from settings import SettingsError, load_settings
@@ -51,7 +51,7 @@ def subscribe_command(
     try:
         subscriber.ensure_group()
         for delivery in subscriber.events():
-            click.echo(json.dumps(delivery.event, separators=(",", ":"), ensure_ascii=False))
+            click.echo(compact_json(delivery.event))
             subscriber.ack(delivery)
             printed += 1
             if count is not None and printed >= count:

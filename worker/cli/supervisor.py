@@ -88,7 +88,7 @@ def child_commands(host: str, port: int) -> list[Child]:
             ],
         ),
         Child("beat", [*celery, "beat", "--loglevel", "INFO", "-S", "celery.beat:Scheduler"]),
-        Child("relay", [python, "-m", "worker.notify.relay_main"]),
+        Child("relay", [python, "-m", "worker.cli", "relay"]),
         Child("mirror", [python, "-m", "worker.cli", "serve", "--host", host, "--port", str(port)]),
     ]
 

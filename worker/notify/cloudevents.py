@@ -1,6 +1,8 @@
 """Turn one semantic change to a docking event into a CloudEvents 1.0 JSON object.
 
-The envelope follows PRODUCT.md (Notifications). Choices the contract leaves open:
+The envelope is CloudEvents 1.0 (structured JSON): ``specversion``, ``id``, ``source`` (the
+event's upstream URL), ``type``, ``subject`` (the event id), ``time``, ``sequence``,
+``datacontenttype`` and ``data`` (``docking_event`` and ``changes``). Choices left open:
 
 - ``id`` is a hash of the change itself: subject, transition, the new field values and the
   event's revision (its ``row_version`` after the change and the number of removals recorded
@@ -28,7 +30,6 @@ from models.ll2.formats import format_instant
 from worker.sync.changes import Change, ChangeKind
 
 SPECVERSION = "1.0"
-TYPE_PREFIX = "docking_event."
 # Ten digits: ten billion changes to one docking event before the string order breaks.
 SEQUENCE_DIGITS = 10
 FIELDS = ("docking", "departure", "docking_location", "space_station", "flight_vehicle")

@@ -19,7 +19,6 @@ the cutoff, so at least ``retention_days`` of entries are always kept.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import random
@@ -34,6 +33,8 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
+from models.clock import utc_now
+from models.compact_json import compact_json
 from models.tables import OutboxEntry, table_of
 
 log = logging.getLogger(__name__)
@@ -87,10 +88,10 @@ def _lock(connection: Connection) -> None:
 def _publish(
     redis_client: redis.Redis, stream: str, payloads: list[Any], retention_days: float
 ) -> None:
-    cutoff = min_id(dt.datetime.now(dt.UTC), retention_days)
+    cutoff = min_id(utc_now(), retention_days)
     pipe = redis_client.pipeline(transaction=True)
     for payload in payloads:
-        event = json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+        event = compact_json(payload)
         pipe.xadd(stream, {"event": event}, minid=cutoff, approximate=True)
     pipe.publish(stream, str(len(payloads)))
     try:
@@ -125,7 +126,7 @@ def relay_batch(
         _publish(redis_client, stream, [row.payload for row in rows], retention_days)
         crash_point("relay.after_xadd")
         published = update(table).where(table.c.seq.in_([row.seq for row in rows]))
-        connection.execute(published.values(published_at=dt.datetime.now(dt.UTC)))
+        connection.execute(published.values(published_at=utc_now()))
         connection.commit()
     return len(rows)
 

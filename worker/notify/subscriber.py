@@ -29,6 +29,8 @@ from typing import Any
 
 import redis
 
+from models.compact_json import compact_json
+
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_DELIVERIES = 5
@@ -213,7 +215,7 @@ class Subscriber:
         )
         pipe = self.client.pipeline(transaction=True)
         fields = {
-            "event": json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+            "event": compact_json(event),
             "entry_id": entry_id,
             "group": self.group,
             "consumer": self.consumer,

@@ -18,7 +18,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 import random
 import threading
@@ -31,6 +30,7 @@ from typing import Any
 import httpx
 import redis
 
+from models.compact_json import compact_json
 from worker.notify.subscriber import Subscriber
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
     """POST one CloudEvent, retrying failures with backoff; 410 is final."""
-    body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    body = compact_json(event).encode()
     delay = BACKOFF_INITIAL_SECONDS
     for attempt in range(1, attempts + 1):
         timestamp = int(clock())

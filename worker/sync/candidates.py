@@ -1,6 +1,6 @@
 """Removal candidates: noting events upstream did not list, and deciding when one may go.
 
-PRODUCT.md's rule: an event is removed only when a complete sweep did not contain it and a
+The removal rule: an event is removed only when a complete sweep did not contain it and a
 direct detail request answers 404. So a candidate is noted when a clean stretch of the sweep
 (or a poll window, after a 404) misses it, dropped as soon as any page lists it again, made
 ``eligible`` when a sweep pass ends clean, and only then checked by a detail request.

@@ -133,14 +133,6 @@ class RequestBudget:
             candidates.append(float(freeing) + window)
         raise BudgetExhausted(max(candidates, default=now + window))
 
-    def try_acquire(self) -> bool:
-        """Record one request now if the budget affords it; never records a refused one."""
-        try:
-            self.acquire()
-        except BudgetExhausted:
-            return False
-        return True
-
     def defer_until(self, epoch: float) -> None:
         """Persist a fleet-wide "send nothing before ``epoch``"; a later stored value wins."""
         now = self._clock()
@@ -148,14 +140,6 @@ class RequestBudget:
             keys=[self.not_before_key],
             args=[repr(float(epoch)), repr(now), _ttl_ms(epoch - now)],
         )
-
-    def not_before(self) -> float | None:
-        """The persisted "not before" epoch while it is still ahead of the clock, else None."""
-        raw = self._redis.get(self.not_before_key)
-        if raw is None:
-            return None
-        value = float(_text(raw))
-        return value if value > self._clock() else None
 
     def usage(self) -> BudgetUsage:
         """Sends in the current window, what is left, and when the next send is allowed."""

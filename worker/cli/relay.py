@@ -1,26 +1,31 @@
-"""``python -m worker.notify.relay_main``: the relay loop of ``dockwatch run`` and of compose."""
+"""``dockwatch relay``: the relay loop alone (``run`` starts it; compose runs it as a service).
+
+It publishes outbox rows to the Redis Stream whenever a commit wakes it and every
+``worker.notify.relay.DEFAULT_INTERVAL_SECONDS`` as a safety net, until SIGTERM or SIGINT.
+"""
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
 
+import click
+
 from settings import load_settings
 from worker.bootstrap import connect_database, connect_redis
+from worker.cli.errors import one_line_errors
 from worker.notify.relay import Relay
 
 
-def main() -> None:
-    """Relay outbox rows until SIGTERM/SIGINT."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+@click.command()
+@one_line_errors
+def relay() -> None:
+    """Relay committed notifications to the Redis Stream until stopped."""
     settings = load_settings()
     engine = connect_database(settings.database_url, migrate=False)
     redis_client = connect_redis(settings.redis_url)
-    relay = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
+    loop = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
     stop = threading.Event()
 
     def request_stop(_signum: int, _frame: FrameType | None) -> None:
@@ -29,11 +34,7 @@ def main() -> None:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     try:
-        relay.run_forever(stop)
+        loop.run_forever(stop)
     finally:
         engine.dispose()
         redis_client.close()
-
-
-if __name__ == "__main__":
-    main()
