@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from api_mirror.values import InvalidValue, parse_datetime, parse_id, positive_int, search_terms
+from api_mirror.values import (
+    NUMBER_CEILING_MESSAGE,
+    AboveCeiling,
+    InvalidValue,
+    parse_datetime,
+    parse_id,
+    positive_int,
+    search_terms,
+)
 
 Pairs = list[tuple[str, str]]
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
@@ -103,6 +111,8 @@ def parse_list_params(params: Params) -> ListParams:
             continue
         try:
             ids[name] = parse_id(raw)
+        except AboveCeiling:
+            errors[name] = [NUMBER_CEILING_MESSAGE]
         except InvalidValue:
             errors[name] = ["Enter a number."]
     docking: dict[Comparison, dt.datetime] = {}

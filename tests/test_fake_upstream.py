@@ -128,11 +128,22 @@ def test_fractions_below_one_mean_zero(tiny_client: httpx.Client, value: str) ->
     assert listing(tiny_client, f"space_station__id={value}").json()["count"] == 0
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", "1e400", "-99999999999999999999"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "1e50", "-1e400", "-99999999999999999999"]
+)
 def test_huge_id_matches_nothing_without_error(tiny_client: httpx.Client, value: str) -> None:
     response = listing(tiny_client, f"flight_vehicle__id={value}")
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize("value", ["1e51", "1e400", "2E%2B50"])
+def test_id_filter_above_1e50_is_400(tiny_client: httpx.Client, value: str) -> None:
+    response = listing(tiny_client, f"flight_vehicle__id={value}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "flight_vehicle__id": ["Ensure this value is less than or equal to 1e+50."]
+    }
 
 
 @pytest.mark.parametrize("value", ["abc", "1,2", "NaN", "Infinity", "0x10", "%20"])

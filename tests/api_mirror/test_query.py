@@ -84,9 +84,36 @@ def test_id_filters_accept_decimals_cut_toward_zero(stored: Session) -> None:
     assert query_events(stored, {"space_station__id": ".5"}).count == 0
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", "-1e400", "1e999999999", "-4"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "1e50", "-1e400", "-1e51", "-1e999999999", "-4"]
+)
 def test_id_filter_out_of_reach_matches_nothing(stored: Session, value: str) -> None:
     assert query_events(stored, {"docking_location__id": value}).count == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    # The float 1e50 is 100000000000000007629769841091887003294964970946560 exactly.
+    [
+        "1e51",
+        "1e400",
+        "1e999999999",
+        " 2E+50 ",
+        "100000000000000007629769841091887003294964970946561",
+    ],
+)
+def test_id_filter_above_1e50_is_a_400_as_django_filter_number_filter(
+    stored: Session, value: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        query_events(stored, [("flight_vehicle__id", value), ("space_station__id", "x")])
+    assert (caught.value.status, caught.value.body) == (
+        400,
+        {
+            "space_station__id": ["Enter a number."],
+            "flight_vehicle__id": ["Ensure this value is less than or equal to 1e+50."],
+        },
+    )
 
 
 def test_empty_filter_value_is_ignored(stored: Session) -> None:

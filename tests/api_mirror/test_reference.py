@@ -85,7 +85,8 @@ def _docking_forms(text: str) -> list[str]:
     ]
 
 
-ID_JUNK = ["", "abc", ".5", "-1", "1e1", "99999999999999999999999", "NaN", "1,2", " 4 ", "inf"]
+ID_JUNK = ["", "abc", ".5", "-1", "1e1", "99999999999999999999999", "NaN", "1,2", " 4 ", "inf",
+           "1e50", "1e51", "-1e51", "1e400"]  # fmt: skip
 DATE_JUNK = [
     "",
     "yesterday",
