@@ -932,18 +932,22 @@ class FakeUpstream:
         port = self.port if self._server is not None else self._port
         base = _request_base(headers or {}, self._host, port)
         with self._lock:
-            if route == "detail":
-                return self._detail(event_id, base, suffix)
             try:
+                if route == "detail":
+                    return self._detail(event_id, pairs, base, suffix)
                 return self._list(pairs, base, suffix)
             except QueryError as error:
                 return _json_response(400, error.body, route)
 
-    def _detail(self, event_id: str, base: str, suffix: str) -> Response:
+    def _detail(self, event_id: str, pairs: Pairs, base: str, suffix: str) -> Response:
+        # The list's filters and search apply: a bad value is a 400 whatever the id, and an
+        # event they leave out is not found.
+        params = last_values(pairs)
+        checks = [*_filters(params), _search_check(params)]
         if not re.fullmatch(r"-?[0-9]+", event_id):
             return _json_response(404, NOT_FOUND, "detail")
         event = self._events.get(int(event_id))
-        if event is None:
+        if event is None or not all(check(self._rows[event["id"]]) for check in checks):
             return _json_response(404, NO_EVENT, "detail")
         served = self._served(event, self._now(), self._open_crafts())
         url = f"{base}/docking_event/{event['id']}/"

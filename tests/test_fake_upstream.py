@@ -513,6 +513,30 @@ def test_non_digit_id_is_404_not_found(client: httpx.Client, event_id: str) -> N
     assert response.json() == {"detail": "Not found."}
 
 
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ("space_station__id=4", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("search=Dragon", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("docking__lt=2020-01-01", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("docking__gte=abc", 400, {"docking__gte": ["Enter a valid date/time."]}),
+        ("search=a%00", 400, ["Null characters are not allowed."]),
+    ],
+)
+def test_detail_route_applies_the_filters(
+    client: httpx.Client, query: str, status: int, body: object
+) -> None:
+    response = client.get(f"/docking_event/615/?{query}")
+    assert (response.status_code, response.json()) == (status, body)
+    kept = client.get("/docking_event/615/?space_station__id=18&search=tianzhou&limit=1")
+    assert kept.json()["id"] == 615
+
+
+def test_detail_route_checks_filter_values_before_the_id(client: httpx.Client) -> None:
+    response = client.get("/docking_event/abc/?space_station__id=1e51")
+    assert response.status_code == 400
+
+
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "BREW"])
 @pytest.mark.parametrize("path", ["/docking_event/", "/docking_event/615/"])
 def test_other_methods_are_405_with_allow_get(client: httpx.Client, method: str, path: str) -> None:

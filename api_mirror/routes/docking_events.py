@@ -2,7 +2,10 @@
 
 The handlers read the raw query string themselves (FastAPI's validation would answer 422 where
 upstream is lenient) and take every method, so that other methods get upstream's 405 body. The
-order of checks is upstream's: unknown ``format`` (404), then the method (405), then the data.
+order of checks is upstream's: unknown ``format`` (404), then the method (405), then the filter
+backends, which DRF's ``get_object`` runs on the detail route too (a bad filter or search value is
+a 400), then the detail's lookup in the filtered set (a non-integer id is a 404 ``Not found.``,
+an event that does not exist or that the filters leave out a 404 ``No DockingEvent matches…``).
 
 Each request reads the data version (one tiny query) and is then validated: the list's
 parameters must parse, the detail's event must exist (it is loaded once, here), so a conditional
@@ -174,8 +177,8 @@ def list_events(request: Request) -> Response:
 
 
 def detail_event(request: Request) -> Response:
-    """The detail route: always the detailed form."""
-    _, format_json, early = _preflight(request)
+    """The detail route: always the detailed form, looked up among the events the filters keep."""
+    pairs, format_json, early = _preflight(request)
     if early is not None:
         return early
     context = context_of(request)
@@ -184,7 +187,8 @@ def detail_event(request: Request) -> Response:
     ident = request.path_params["ident"]
 
     def prepare(session: Session) -> Render:
-        graph = get_event(session, ident)  # a 404 before any conditional answer; loaded once
+        # A 400 or 404 before any conditional answer; the event is loaded once.
+        graph = get_event(session, ident, pairs)
 
         def render(_: Session, __: int, now: dt.datetime) -> dict[str, Any]:
             return serialize_event(graph, mode="detailed", links=links, now=now)

@@ -269,3 +269,33 @@ def test_detail_lookup_distinguishes_unknown_ids_from_non_integers(stored: Sessi
         with pytest.raises(QueryError) as caught:
             get_event(stored, ident)
         assert (caught.value.status, caught.value.body) == (404, {"detail": message})
+
+
+def test_detail_lookup_applies_the_list_filters_and_search(stored: Session) -> None:
+    event = EVENTS[6]
+    station = event["space_station"]["id"]
+    kept = {"space_station__id": str(station), "search": event["docking_location"]["name"]}
+    assert get_event(stored, str(event["id"]), kept).event.id == event["id"]
+    other = next(e["space_station"]["id"] for e in EVENTS if e["space_station"]["id"] != station)
+    for params in (
+        {"space_station__id": str(other)},
+        {"docking__gt": event["docking"]},
+        {"search": "no such name anywhere"},
+        {"flight_vehicle__id": "-1e51"},
+    ):
+        with pytest.raises(QueryError) as caught:
+            get_event(stored, str(event["id"]), params)
+        assert (caught.value.status, caught.value.body) == (
+            404,
+            {"detail": "No DockingEvent matches the given query."},
+        )
+
+
+def test_detail_lookup_validates_the_filters_before_the_segment(stored: Session) -> None:
+    for ident in ("7", "abc", "999"):
+        with pytest.raises(QueryError) as caught:
+            get_event(stored, ident, [("docking__lt", "soon"), ("limit", "x")])
+        assert (caught.value.status, caught.value.body) == (
+            400,
+            {"docking__lt": ["Enter a valid date/time."]},
+        )
