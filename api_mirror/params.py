@@ -37,8 +37,6 @@ DOCKING_FILTERS: dict[str, Comparison] = {
     "docking__lte": "lte",
 }
 ORDERING_FIELDS = frozenset({"id", "docking", "departure"})
-# Only JSON is served: the browsable HTML page (``format=api``) is not mirrored.
-KNOWN_FORMATS = frozenset({"json"})
 NOT_FOUND: dict[str, str] = {"detail": "Not found."}
 
 
@@ -83,14 +81,6 @@ def as_pairs(params: Params) -> Pairs:
 def last_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Each name's last value: what the framework's ``query_params.get`` returns."""
     return dict(pairs)
-
-
-def response_format(values: Mapping[str, str]) -> str | None:
-    """The requested renderer format (``None``: plain JSON); raises QueryError(404) if unknown."""
-    name = values.get("format") or None
-    if name is not None and name not in KNOWN_FORMATS:
-        raise QueryError(404, NOT_FOUND)
-    return name
 
 
 def _ordering(value: str | None) -> list[str]:

@@ -3,7 +3,8 @@
 Follows SPEC.md §4 and its Decisions: normal and detailed shapes, ``Z`` datetimes with
 microseconds only when non-zero, durations brought current at serve time, ``""`` and ``null``
 copied through, the event's own ``url`` on the serving base and every nested ``url`` as upstream
-wrote it, with ``?format=json`` appended to all of them when the request asked for it.
+wrote it, all of them written for the request as DRF's ``reverse`` writes them (its
+``?format=`` value appended, its format suffix applied: see ``LinkStyle``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from api_mirror.graph import EventGraph
 from api_mirror.records import AgencyRecord, ConfigRecord, SpacecraftRecord, StationRecord
@@ -24,15 +26,30 @@ _SECOND = dt.timedelta(seconds=1)
 
 @dataclass(frozen=True, slots=True)
 class LinkStyle:
-    """How urls are written: the serving base (``http://host:8000/2.2.0``) and the format suffix."""
+    """How urls are written, as DRF's hyperlinked fields write them for the request.
+
+    ``base`` is the serving base (``http://host:8000/2.2.0``). ``format_param`` is the request's
+    ``format`` query value (None: it had none): DRF's ``reverse`` appends ``?format=<value>`` to
+    every url, an empty value included. ``format_suffix`` is the format of a format-suffix route
+    (``/615.json``): DRF reverses every url with it, so ``…/864/`` becomes ``…/864.json``.
+    """
 
     base: str
-    format_json: bool = False
+    format_param: str | None = None
+    format_suffix: str | None = None
 
     @property
     def suffix(self) -> str:
-        """What every url gets appended."""
-        return "?format=json" if self.format_json else ""
+        """What every url gets appended (``?format=json``), or ``""``."""
+        if self.format_param is None:
+            return ""
+        return "?" + urlencode({"format": self.format_param})
+
+    def link(self, url: str) -> str:
+        """``url`` (a path ending in ``/``) written for this request."""
+        if self.format_suffix is not None:
+            url = url.removesuffix("/") + "." + self.format_suffix
+        return url + self.suffix
 
 
 def format_instant(value: dt.datetime) -> str:
@@ -94,14 +111,18 @@ class _Writer:
         self.now = now
 
     def url(self, stored: str | None) -> str | None:
-        return None if stored is None else stored + self.suffix
+        if stored is None:
+            return None
+        if self.links.format_suffix is None:
+            return stored + self.suffix
+        return self.links.link(stored)
 
     def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
         event = graph.event
         flight = graph.flight
         body: JSONDict = {
             "id": event.id,
-            "url": f"{self.links.base}/docking_event/{event.id}/{self.suffix}",
+            "url": self.url(f"{self.links.base}/docking_event/{event.id}/"),
             "launch_id": event.launch_id,
             "docking": format_datetime(event.docking),
             "departure": format_datetime(event.departure),
@@ -317,5 +338,5 @@ def serialize_upstream_event(
     graph: EventGraph, *, mode: Mode, upstream_base: str, now: dt.datetime
 ) -> JSONDict:
     """One event exactly as upstream serves it to a plain request (its url on upstream)."""
-    links = LinkStyle(base=upstream_base.rstrip("/"), format_json=False)
+    links = LinkStyle(base=upstream_base.rstrip("/"))
     return serialize_event(graph, mode=mode, links=links, now=now)

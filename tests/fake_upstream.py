@@ -923,12 +923,14 @@ class FakeUpstream:
             return _json_response(404, NOT_FOUND)
         params = last_values(pairs)
         fmt = params.get("format", "")
-        if fmt not in ("", "json"):
+        # ``api`` is the browsable page; the fake answers it with the JSON that page shows.
+        if fmt not in ("", "json", "api"):
             return _json_response(404, NOT_FOUND, route)
         if method != "GET":
             response = _json_response(405, {"detail": f'Method "{method}" not allowed.'}, route)
             return response
-        suffix = "?format=json" if fmt == "json" else ""
+        # Any ``format`` parameter, even empty, is carried into every url.
+        suffix = "?" + urlencode({"format": fmt}) if "format" in params else ""
         port = self.port if self._server is not None else self._port
         base = _request_base(headers or {}, self._host, port)
         with self._lock:

@@ -484,11 +484,15 @@ def _urls(value: object) -> list[str]:
     return []
 
 
-def test_unknown_format_is_404_and_empty_format_is_plain(client: httpx.Client) -> None:
+def test_unknown_format_is_404_and_any_format_given_is_carried_into_urls(
+    client: httpx.Client,
+) -> None:
     assert listing(client, "format=xml").status_code == 404
     assert listing(client, "format=xml").json() == {"detail": "Not found."}
-    assert client.get("/docking_event/615/?format=api").status_code == 404
-    assert listing(client, "format=&limit=1").json()["results"][0]["url"].endswith("/1/")
+    api = client.get("/docking_event/615/?format=api")
+    assert api.status_code == 200
+    assert all(url.endswith("/?format=api") for url in _urls(api.json()))
+    assert listing(client, "format=&limit=1").json()["results"][0]["url"].endswith("/1/?format=")
 
 
 def test_datetimes_keep_microseconds_only_when_non_zero(tiny_client: httpx.Client) -> None:
