@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Demo options, e.g. make demo DEMO_ARGS="--port 8001 --pause 5"
 DEMO_ARGS ?=
 
-.PHONY: install run test lint typecheck compose-check bench demo services clean
+.PHONY: install run test lint typecheck compose-check bench demo services chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,11 +21,15 @@ install: $(STAMP)
 services:
 	bash scripts/services.sh
 
+# Debian's Chromium for the browser test (does nothing when /usr/bin/chromium exists).
+chromium:
+	bash scripts/install-chromium.sh
+
 run: install
 	bash scripts/ensure-redis.sh
 	$(BIN)/dockwatch run
 
-test: install services
+test: install services chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: install

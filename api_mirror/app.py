@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 from api_mirror.context import MirrorContext
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
-from api_mirror.routes import docking_events, operations
+from api_mirror.routes import docking_events, formats, operations
 from models.clock import Clock, utc_now
 from models.status import BudgetReader
 
@@ -71,9 +71,12 @@ def create_app(
     )
     metrics = MirrorMetrics(engine)
     app.state.metrics = metrics
-    # Every method reaches these handlers, which answer upstream's 405 themselves.
+    # Every method reaches these handlers, which answer upstream's 405 themselves. The suffix
+    # routes come before the plain detail route, whose ``{ident}`` would take ``615.json``.
     routes = [
         (docking_events.LIST_PATH, docking_events.list_events),
+        (formats.LIST_SUFFIX_PATH, docking_events.list_events),
+        (formats.DETAIL_SUFFIX_PATH, docking_events.detail_event),
         (docking_events.DETAIL_PATH, docking_events.detail_event),
         (f"{API_ROOT}/docking_event", docking_events.append_slash),
         (f"{API_ROOT}/docking_event/{{ident}}", docking_events.append_slash),

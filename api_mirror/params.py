@@ -13,7 +13,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from api_mirror.values import InvalidValue, parse_datetime, parse_id, positive_int, search_terms
+from api_mirror.values import (
+    NUMBER_CEILING_MESSAGE,
+    AboveCeiling,
+    InvalidValue,
+    parse_datetime,
+    parse_id,
+    positive_int,
+    search_terms,
+)
 
 Pairs = list[tuple[str, str]]
 Params = Sequence[tuple[str, str]] | Mapping[str, str]
@@ -29,8 +37,6 @@ DOCKING_FILTERS: dict[str, Comparison] = {
     "docking__lte": "lte",
 }
 ORDERING_FIELDS = frozenset({"id", "docking", "departure"})
-# Only JSON is served: the browsable HTML page (``format=api``) is not mirrored.
-KNOWN_FORMATS = frozenset({"json"})
 NOT_FOUND: dict[str, str] = {"detail": "Not found."}
 
 
@@ -77,14 +83,6 @@ def last_values(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
     return dict(pairs)
 
 
-def response_format(values: Mapping[str, str]) -> str | None:
-    """The requested renderer format (``None``: plain JSON); raises QueryError(404) if unknown."""
-    name = values.get("format") or None
-    if name is not None and name not in KNOWN_FORMATS:
-        raise QueryError(404, NOT_FOUND)
-    return name
-
-
 def _ordering(value: str | None) -> list[str]:
     if not value:
         return []
@@ -103,6 +101,8 @@ def parse_list_params(params: Params) -> ListParams:
             continue
         try:
             ids[name] = parse_id(raw)
+        except AboveCeiling:
+            errors[name] = [NUMBER_CEILING_MESSAGE]
         except InvalidValue:
             errors[name] = ["Enter a number."]
     docking: dict[Comparison, dt.datetime] = {}

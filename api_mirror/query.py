@@ -196,12 +196,31 @@ def query_events(session: Session, params: Params) -> QueryPage:
     )
 
 
-def get_event(session: Session, ident: str) -> EventGraph:
-    """The detail route's event for a path segment; raises QueryError(404) as upstream would."""
+def _filtered_out(session: Session, ident: int, request: ListParams) -> bool:
+    """Whether the list's filters and search leave the event ``ident`` out (one statement)."""
+    if not (request.ids or request.docking or request.search):
+        return False
+    _prepare_connection(session)
+    matching = _filtered(select(col(DockingEvent.id)), request)
+    return session.scalars(matching.where(col(DockingEvent.id) == ident)).first() is None
+
+
+def get_event(session: Session, ident: str, params: Params = ()) -> EventGraph:
+    """The detail route's event for a path segment and the request's query parameters.
+
+    DRF's ``get_object`` looks the event up in the queryset the view's filter backends return,
+    so the list's filters and search apply here too, in this order: a bad filter or search value
+    raises QueryError(400) with the list's body (whatever the segment), then a segment that is
+    not an integer QueryError(404, ``Not found.``), then an event that does not exist or that the
+    filters leave out QueryError(404, NO_SUCH_EVENT). Paging, ordering and mode do not matter.
+    """
+    request = parse_list_params(params)
     if not _DIGITS.fullmatch(ident):
         raise QueryError(404, {"detail": "Not found."})
     # Beyond 19 digits no id can match (and int() would refuse 4300 of them).
     in_range = len(ident.lstrip("-").lstrip("0")) <= 19 and abs(int(ident)) <= _ID_MAX
+    if in_range and _filtered_out(session, int(ident), request):
+        in_range = False
     graphs = load_graphs(session, [int(ident)]) if in_range else []
     if not graphs:
         raise QueryError(404, NO_SUCH_EVENT)

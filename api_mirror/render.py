@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from starlette.requests import Request
@@ -14,10 +15,21 @@ API_ROOT = "/2.2.0"
 VIEW_HEADERS = {"Vary": "Accept", "Allow": "GET"}
 
 
-def json_bytes(body: Any) -> bytes:
-    """Compact UTF-8 JSON; U+2028/U+2029 escaped as DRF does (they break JavaScript)."""
-    text = compact_json(body)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+def json_text(body: Any, indent: int | None = None) -> str:
+    """DRF's JSONRenderer: compact, or ``indent`` spaces with ``": "`` after keys.
+
+    U+2028/U+2029 are escaped as DRF does (they break JavaScript).
+    """
+    if indent is None:
+        text = compact_json(body)
+    else:
+        text = json.dumps(body, ensure_ascii=False, indent=indent, allow_nan=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def json_bytes(body: Any, indent: int | None = None) -> bytes:
+    """``json_text`` as UTF-8."""
+    return json_text(body, indent).encode()
 
 
 def json_response(

@@ -13,6 +13,9 @@ from decimal import Decimal, DecimalException
 
 # The widest integer a database id column holds; beyond it a filter matches nothing.
 _ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+# django-filter's NumberFilter adds MaxValueValidator(1e50): the float 1e50, compared exactly.
+NUMBER_CEILING = Decimal.from_float(1e50)
+NUMBER_CEILING_MESSAGE = "Ensure this value is less than or equal to 1e+50."
 
 # django.utils.dateparse.datetime_re: the fallback after datetime.fromisoformat.
 _DATETIME_RE = re.compile(
@@ -69,11 +72,17 @@ class InvalidValue(ValueError):
     """The value is not acceptable; the framework would answer 400 for it."""
 
 
+class AboveCeiling(InvalidValue):
+    """A number filter value above django-filter's ceiling of 1e50 (its own 400 message)."""
+
+
 def parse_id(value: str) -> int | None:
     """An id filter value: ``None`` when it cannot match any row; raises InvalidValue.
 
     django-filter's NumberFilter reads a Decimal (whitespace, ``_``, exponents and a sign are
-    fine; NaN and infinities are not) and the id lookup truncates it toward zero.
+    fine; NaN and infinities are not: InvalidValue) and rejects one above its 1e50 ceiling
+    (AboveCeiling; there is no floor, so ``-1e51`` is valid and matches nothing); the id lookup
+    truncates it toward zero.
     """
     try:
         number = Decimal(value)
@@ -81,6 +90,8 @@ def parse_id(value: str) -> int | None:
         raise InvalidValue(value) from None
     if not number.is_finite():
         raise InvalidValue(value)
+    if number > NUMBER_CEILING:
+        raise AboveCeiling(value)
     # adjusted() guards int() against exponents like 1e999999999 (a huge allocation).
     if number.adjusted() > 20:
         return None

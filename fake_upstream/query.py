@@ -93,14 +93,21 @@ _NO_MATCH = object()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+class AboveMaximum(ValueError):
+    """A number above django-filter's NumberFilter maximum (``MaxValueValidator(1e50)``)."""
+
+
 def parse_id_value(value: str) -> int | object:
-    """A decimal number cut toward zero; ``_NO_MATCH`` when too large to be an id."""
+    """A decimal number cut toward zero; ``_NO_MATCH`` when too large to be an id; raises
+    ``AboveMaximum`` above the float 1e50 (there is no minimum)."""
     try:
         number = Decimal(value)
     except InvalidOperation:
         raise ValueError(value) from None
     if not number.is_finite():
         raise ValueError(value)
+    if number > 1e50:
+        raise AboveMaximum(value)
     if abs(number) >= 2**63:
         return _NO_MATCH
     return int(number)
@@ -192,6 +199,9 @@ def _filters(params: Mapping[str, str]) -> list[Callable[[Row], bool]]:
             continue
         try:
             wanted = parse_id_value(value)
+        except AboveMaximum:
+            errors[name] = ["Ensure this value is less than or equal to 1e+50."]
+            continue
         except ValueError:
             errors[name] = ["Enter a number."]
             continue
@@ -231,6 +241,11 @@ def _search_check(params: Mapping[str, str]) -> Callable[[Row], bool]:
         raise QueryError(["Null characters are not allowed."])
     terms = [term.lower() for term in split_search_terms(value)]
     return lambda row: all(any(t in hay for hay in row.haystacks) for t in terms)
+
+
+def row_checks(params: Mapping[str, str]) -> list[Callable[[Row], bool]]:
+    """The filters and the search of a request as row predicates; raises QueryError (400)."""
+    return [*_filters(params), _search_check(params)]
 
 
 def order_rows(rows: list[Row], ordering: list[str]) -> list[Row]:

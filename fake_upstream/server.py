@@ -19,13 +19,21 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, Self
-from urllib.parse import unquote
+from urllib.parse import unquote, urlencode
 
 from fake_upstream.faults import Fault, FaultQueue, apply_fault
 from fake_upstream.handler import FakeHTTPServer, FakeRequestHandler
 from fake_upstream.history import generate_history
 from fake_upstream.log import RequestLog, RequestRecord
-from fake_upstream.query import Pairs, QueryError, last_values, page_links, parse_query, select
+from fake_upstream.query import (
+    Pairs,
+    QueryError,
+    last_values,
+    page_links,
+    parse_query,
+    row_checks,
+    select,
+)
 from fake_upstream.render import Response, Route, json_response, render_event
 from fake_upstream.store import UpstreamState
 from fake_upstream.values import Event
@@ -117,27 +125,32 @@ class FakeUpstream(UpstreamState):
             return json_response(404, NOT_FOUND)
         params = last_values(pairs)
         fmt = params.get("format", "")
-        if fmt not in ("", "json"):
+        # ``api`` is the browsable page; the fake answers it with the JSON that page shows.
+        if fmt not in ("", "json", "api"):
             return json_response(404, NOT_FOUND, route)
         if method != "GET":
             response = json_response(405, {"detail": f'Method "{method}" not allowed.'}, route)
             return response
-        suffix = "?format=json" if fmt == "json" else ""
+        # Any ``format`` parameter, even empty, is carried into every url.
+        suffix = "?" + urlencode({"format": fmt}) if "format" in params else ""
         port = self.port if self._server is not None else self._port
         base = _request_base(headers or {}, self._host, port)
         with self._lock:
-            if route == "detail":
-                return self._detail(event_id, base, suffix)
             try:
+                if route == "detail":
+                    return self._detail(event_id, pairs, base, suffix)
                 return self._list(pairs, base, suffix)
             except QueryError as error:
                 return json_response(400, error.body, route)
 
-    def _detail(self, event_id: str, base: str, suffix: str) -> Response:
+    def _detail(self, event_id: str, pairs: Pairs, base: str, suffix: str) -> Response:
+        # The list's filters and search apply: a bad value is a 400 whatever the id, and an
+        # event they leave out is not found.
+        checks = row_checks(last_values(pairs))
         if not re.fullmatch(r"-?[0-9]+", event_id):
             return json_response(404, NOT_FOUND, "detail")
         event = self._events.get(int(event_id))
-        if event is None:
+        if event is None or not all(check(self._rows[event["id"]]) for check in checks):
             return json_response(404, NO_EVENT, "detail")
         served = self._served(event, self._now(), self._open_crafts())
         url = f"{base}/docking_event/{event['id']}/"

@@ -132,11 +132,22 @@ def test_fractions_below_one_mean_zero(tiny_client: httpx.Client, value: str) ->
     assert listing(tiny_client, f"space_station__id={value}").json()["count"] == 0
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", "1e400", "-99999999999999999999"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "1e50", "-1e400", "-99999999999999999999"]
+)
 def test_huge_id_matches_nothing_without_error(tiny_client: httpx.Client, value: str) -> None:
     response = listing(tiny_client, f"flight_vehicle__id={value}")
     assert response.status_code == 200
     assert response.json()["count"] == 0
+
+
+@pytest.mark.parametrize("value", ["1e51", "1e400", "2E%2B50"])
+def test_id_filter_above_1e50_is_400(tiny_client: httpx.Client, value: str) -> None:
+    response = listing(tiny_client, f"flight_vehicle__id={value}")
+    assert response.status_code == 400
+    assert response.json() == {
+        "flight_vehicle__id": ["Ensure this value is less than or equal to 1e+50."]
+    }
 
 
 @pytest.mark.parametrize("value", ["abc", "1,2", "NaN", "Infinity", "0x10", "%20"])
@@ -482,11 +493,15 @@ def _urls(value: object) -> list[str]:
     return []
 
 
-def test_unknown_format_is_404_and_empty_format_is_plain(client: httpx.Client) -> None:
+def test_unknown_format_is_404_and_any_format_given_is_carried_into_urls(
+    client: httpx.Client,
+) -> None:
     assert listing(client, "format=xml").status_code == 404
     assert listing(client, "format=xml").json() == {"detail": "Not found."}
-    assert client.get("/docking_event/615/?format=api").status_code == 404
-    assert listing(client, "format=&limit=1").json()["results"][0]["url"].endswith("/1/")
+    api = client.get("/docking_event/615/?format=api")
+    assert api.status_code == 200
+    assert all(url.endswith("/?format=api") for url in _urls(api.json()))
+    assert listing(client, "format=&limit=1").json()["results"][0]["url"].endswith("/1/?format=")
 
 
 def test_datetimes_keep_microseconds_only_when_non_zero(tiny_client: httpx.Client) -> None:
@@ -509,6 +524,30 @@ def test_non_digit_id_is_404_not_found(client: httpx.Client, event_id: str) -> N
     response = client.get(f"/docking_event/{event_id}/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "body"),
+    [
+        ("space_station__id=4", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("search=Dragon", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("docking__lt=2020-01-01", 404, {"detail": "No DockingEvent matches the given query."}),
+        ("docking__gte=abc", 400, {"docking__gte": ["Enter a valid date/time."]}),
+        ("search=a%00", 400, ["Null characters are not allowed."]),
+    ],
+)
+def test_detail_route_applies_the_filters(
+    client: httpx.Client, query: str, status: int, body: object
+) -> None:
+    response = client.get(f"/docking_event/615/?{query}")
+    assert (response.status_code, response.json()) == (status, body)
+    kept = client.get("/docking_event/615/?space_station__id=18&search=tianzhou&limit=1")
+    assert kept.json()["id"] == 615
+
+
+def test_detail_route_checks_filter_values_before_the_id(client: httpx.Client) -> None:
+    response = client.get("/docking_event/abc/?space_station__id=1e51")
+    assert response.status_code == 400
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "BREW"])

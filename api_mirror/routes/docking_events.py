@@ -1,15 +1,28 @@
 """``/2.2.0/docking_event/`` and ``/2.2.0/docking_event/{id}/``, answered as upstream answers.
 
 The handlers read the raw query string themselves (FastAPI's validation would answer 422 where
-upstream is lenient) and take every method, so that other methods get upstream's 405 body. The
-order of checks is upstream's: unknown ``format`` (404), then the method (405), then the data.
+upstream is lenient) and take every method, so that other methods get upstream's 405 body. They
+also answer the format-suffix routes (``/docking_event.json``, ``/615.api``; see
+``routes.formats``). The order of checks is DRF's:
+
+1. content negotiation (``APIView.initial``): a format no renderer has is a 404, an ``Accept``
+   no renderer satisfies a 406; both are JSON, as DRF falls back to its first renderer;
+2. the method: anything but GET is a 405;
+3. the filter backends (``filter_queryset``, which the detail route runs too, in
+   ``get_object``): a bad filter or search value is a 400;
+4. the detail route's lookup in the filtered set: a non-integer id is a 404 ``Not found.``, an
+   event that does not exist or that the filters leave out a 404 ``No DockingEvent matches…``.
+
+From step 2 on, answers come in the negotiated form: JSON, or the browsable page (``?format=api``,
+a ``.api`` suffix or a browser's ``Accept: text/html``) with the JSON answer's status.
 
 Each request reads the data version (one tiny query) and is then validated: the list's
 parameters must parse, the detail's event must exist (it is loaded once, here), so a conditional
 request never turns a 400 or 404 into a 304. Only then does a matching conditional request answer
 304, and a page already rendered in this second come from the response cache; otherwise the page
 is queried, and its events come from the fragment cache (serialized earlier under the same data
-version, their durations brought current) or are loaded and serialized.
+version, their durations brought current) or are loaded and serialized. The representation
+(JSON, its indent, or the page and its request line) is part of the ETag and the cache key.
 Answers say ``Cache-Control: no-cache``: the durations grow every second, so intermediaries must
 revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
 """
@@ -28,15 +41,18 @@ from api_mirror.context import MirrorContext, context_of
 from api_mirror.fingerprint import http_date, not_modified, weak_etag
 from api_mirror.fragments import finish_fragment, make_fragments
 from api_mirror.links import next_link, previous_link
+from api_mirror.negotiation import Representation
 from api_mirror.params import (
+    NOT_FOUND,
+    Pairs,
     QueryError,
     last_values,
     parse_list_params,
     parse_query_string,
-    response_format,
 )
 from api_mirror.query import get_event, query_event_ids
-from api_mirror.render import API_ROOT, VIEW_HEADERS, json_bytes, json_response, request_root
+from api_mirror.render import API_ROOT, VIEW_HEADERS, json_response, request_root
+from api_mirror.routes import formats
 from models.data_version import read_data_version
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, Mode, serialize_event
@@ -53,27 +69,39 @@ Prepare = Callable[[Session], Render]
 CACHE_CONTROL = {"Cache-Control": "no-cache"}
 
 
-def _preflight(request: Request) -> tuple[list[tuple[str, str]], bool, Response | None]:
-    """The query pairs, whether ``format=json`` was asked, or an early 404/405 answer."""
+def _preflight(request: Request, name: str) -> tuple[Pairs, Representation] | Response:
+    """The query pairs and the negotiated representation, or an early 404/405/406 answer."""
     pairs = parse_query_string(request.scope.get("query_string", b""))
-    head = request.method == "HEAD"
     try:
-        fmt = response_format(last_values(pairs))
+        representation = formats.representation_of(request, last_values(pairs))
     except QueryError as error:
-        return pairs, False, json_response(error.status, error.body, head=head)
+        # No renderer was chosen: DRF renders the error with its first one, JSON.
+        return json_response(error.status, error.body, head=request.method == "HEAD")
     if request.method != "GET":
         body = {"detail": f'Method "{request.method}" not allowed.'}
-        return pairs, False, json_response(405, body, head=head)
-    return pairs, fmt == "json", None
+        return formats.respond(request, representation, name, 405, body)
+    return pairs, representation
+
+
+def _unroutable(request: Request) -> Response:
+    """What a path no route of upstream's router matches gets (as the app's own 404)."""
+    return json_response(404, NOT_FOUND, head=request.method == "HEAD")
 
 
 def _answer(
-    request: Request, context: MirrorContext, shape: Hashable, prepare: Prepare
+    request: Request,
+    context: MirrorContext,
+    view: tuple[str, Representation],
+    shape: Hashable,
+    prepare: Prepare,
 ) -> Response:
     """An error, 304, a cached body, or a freshly rendered one (all with ETag and Last-Modified).
 
-    ``prepare`` runs first, so an invalid request gets its error whatever its conditional headers.
+    ``view`` is the view's name and the representation. ``prepare`` runs first, so an invalid
+    request gets its error whatever its conditional headers.
     """
+    name, representation = view
+    shape = (shape, formats.variant(request, representation))
     # Whole seconds: the durations are whole seconds, so one body serves the whole second.
     now = context.clock().replace(microsecond=0)
     with Session(context.engine) as session:
@@ -82,7 +110,7 @@ def _answer(
         try:
             render = prepare(session)
         except QueryError as error:
-            return json_response(error.status, error.body)
+            return formats.respond(request, representation, name, error.status, error.body)
         etag = weak_etag(version.number, shape)
         headers = {"ETag": etag, **CACHE_CONTROL}
         if version.changed_at is not None:
@@ -97,14 +125,11 @@ def _answer(
         key = (version.number, shape, now)
         content = context.cache.get(key)
         if content is None:
-            content = json_bytes(render(session, version.number, now))
+            body = render(session, version.number, now)
+            content = formats.content(request, representation, name, 200, body)
             context.cache.put(key, content)
-    return Response(
-        content,
-        status_code=200,
-        media_type="application/json",
-        headers={**VIEW_HEADERS, **headers},
-    )
+    headers["Content-Type"] = formats.media_type(representation)
+    return Response(content, status_code=200, headers={**VIEW_HEADERS, **headers})
 
 
 def _results(
@@ -140,14 +165,19 @@ def _results(
 
 
 def list_events(request: Request) -> Response:
-    """The list route: filters, search, ordering, paging, the count/next/previous envelope."""
-    pairs, format_json, early = _preflight(request)
-    if early is not None:
-        return early
+    """The list route: filters, search, ordering, paging, the count/next/previous envelope.
+
+    On a suffix route (``/docking_event.json``) ``next`` and ``previous`` keep the suffixed path,
+    as DRF's paginator builds them from the request's own url.
+    """
+    start = _preflight(request, formats.LIST_NAME)
+    if isinstance(start, Response):
+        return start
+    pairs, representation = start
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
-    links = LinkStyle(base=root + API_ROOT, format_json=format_json)
-    page_url = root + LIST_PATH
+    links = formats.link_style(request, root, last_values(pairs))
+    page_url = root + request.url.path
 
     def prepare(_: Session) -> Render:
         parse_list_params(pairs)  # a 400 before any conditional answer
@@ -165,32 +195,44 @@ def list_events(request: Request) -> Response:
             "results": _results(context, session, page.ids, (version, mode, links), now),
         }
 
-    return _answer(request, context, ("list", links, tuple(pairs)), prepare)
+    view = (formats.LIST_NAME, representation)
+    return _answer(request, context, view, ("list", links, page_url, tuple(pairs)), prepare)
 
 
 def detail_event(request: Request) -> Response:
-    """The detail route: always the detailed form."""
-    _, format_json, early = _preflight(request)
-    if early is not None:
-        return early
+    """The detail route: always the detailed form, looked up among the events the filters keep."""
+    ident = request.path_params["ident"]
+    if "." in ident:
+        return _unroutable(request)
+    start = _preflight(request, formats.DETAIL_NAME)
+    if isinstance(start, Response):
+        return start
+    pairs, representation = start
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
-    links = LinkStyle(base=root + API_ROOT, format_json=format_json)
-    ident = request.path_params["ident"]
+    links = formats.link_style(request, root, last_values(pairs))
 
     def prepare(session: Session) -> Render:
-        graph = get_event(session, ident)  # a 404 before any conditional answer; loaded once
+        # A 400 or 404 before any conditional answer; the event is loaded once.
+        graph = get_event(session, ident, pairs)
 
         def render(_: Session, __: int, now: dt.datetime) -> dict[str, Any]:
             return serialize_event(graph, mode="detailed", links=links, now=now)
 
         return render
 
-    return _answer(request, context, ("detail", links, ident), prepare)
+    view = (formats.DETAIL_NAME, representation)
+    return _answer(request, context, view, ("detail", links, ident), prepare)
 
 
 def append_slash(request: Request) -> Response:
-    """A path without its trailing slash: a permanent redirect, as Django's APPEND_SLASH does."""
+    """A path without its trailing slash: a permanent redirect, as Django's APPEND_SLASH does.
+
+    Django redirects only when the path with a slash would match a route: an id with a ``.``
+    that is no format suffix (``/docking_event/6.15``) matches none, so it is a 404.
+    """
+    if "." in request.path_params.get("ident", ""):
+        return _unroutable(request)
     target = request.url.path + "/"
     query = request.scope.get("query_string", b"").decode("latin-1")
     return RedirectResponse(target + ("?" + query if query else ""), status_code=301)

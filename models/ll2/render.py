@@ -4,8 +4,9 @@ The normal form (list route, notifications) and the detailed form (``mode=detail
 route) as upstream's serializers write them: ``Z`` instants with microseconds only when
 non-zero, durations brought current at render time, ``""`` and ``null`` copied through. The
 event's own ``url`` is built on a given base (the mirror's, or upstream's for notifications);
-every nested ``url`` is upstream's as stored, and ``?format=json`` is appended to all of them
-when the request asked for it, as upstream does.
+every nested ``url`` is upstream's as stored, and all of them are written for the request as
+DRF's ``reverse`` writes them (its ``?format=`` value appended, its format suffix applied: see
+``LinkStyle``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
+from urllib.parse import urlencode
 
 from models.ll2.formats import current_duration, format_date, format_datetime
 from models.ll2.graph import EventGraph
@@ -24,15 +26,30 @@ JSONDict = dict[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class LinkStyle:
-    """How urls are written: the serving base (``http://host:8000/2.2.0``) and the format suffix."""
+    """How urls are written, as DRF's hyperlinked fields write them for the request.
+
+    ``base`` is the serving base (``http://host:8000/2.2.0``). ``format_param`` is the request's
+    ``format`` query value (None: it had none): DRF's ``reverse`` appends ``?format=<value>`` to
+    every url, an empty value included. ``format_suffix`` is the format of a format-suffix route
+    (``/615.json``): DRF reverses every url with it, so ``…/864/`` becomes ``…/864.json``.
+    """
 
     base: str
-    format_json: bool = False
+    format_param: str | None = None
+    format_suffix: str | None = None
 
     @property
     def suffix(self) -> str:
-        """What every url gets appended."""
-        return "?format=json" if self.format_json else ""
+        """What every url gets appended (``?format=json``), or ``""``."""
+        if self.format_param is None:
+            return ""
+        return "?" + urlencode({"format": self.format_param})
+
+    def link(self, url: str) -> str:
+        """``url`` (a path ending in ``/``) written for this request."""
+        if self.format_suffix is not None:
+            url = url.removesuffix("/") + "." + self.format_suffix
+        return url + self.suffix
 
 
 class _Writer:
@@ -46,14 +63,18 @@ class _Writer:
         self.now = now
 
     def url(self, stored: str | None) -> str | None:
-        return None if stored is None else stored + self.suffix
+        if stored is None:
+            return None
+        if self.links.format_suffix is None:
+            return stored + self.suffix
+        return self.links.link(stored)
 
     def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
         event = graph.event
         flight = graph.flight
         body: JSONDict = {
             "id": event.id,
-            "url": f"{self.links.base}/docking_event/{event.id}/{self.suffix}",
+            "url": self.url(f"{self.links.base}/docking_event/{event.id}/"),
             "launch_id": event.launch_id,
             "docking": format_datetime(event.docking),
             "departure": format_datetime(event.departure),

@@ -121,7 +121,8 @@ def test_null_character_in_search_answers_400_with_a_list(client: TestClient) ->
         ("/2.2.0/docking_event/abc/", "Not found."),
         ("/2.2.0/docking_event/615abc/", "Not found."),
         (LIST + "?format=xml", "Not found."),
-        ("/2.2.0/docking_event/615/?format=api", "Not found."),
+        ("/2.2.0/docking_event/615.xml", "Not found."),
+        ("/2.2.0/docking_event/6.15/", "Not found."),
         ("/2.2.0/elsewhere/", "Not found."),
     ],
 )

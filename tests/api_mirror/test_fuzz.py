@@ -65,3 +65,25 @@ def test_arbitrary_path_segments_never_answer_5xx(
     path = "/2.2.0/docking_event/" + quote(segment, safe="") + "/"
     response = client.request(method, path)
     assert response.status_code < 500
+
+
+@FUZZ
+@given(
+    accept=st.text(alphabet=st.characters(codec="latin-1", exclude_categories=["Cc"])),
+    path=st.sampled_from(
+        [
+            "/2.2.0/docking_event/",
+            "/2.2.0/docking_event.api",
+            "/2.2.0/docking_event/3/",
+            "/2.2.0/docking_event/3.json/",
+            "/2.2.0/docking_event/x.api",
+            "/2.2.0/docking_event/3.x1",
+        ]
+    ),
+    query=st.sampled_from(["", "format=api", "format=json", "format=", "space_station__id=1e99"]),
+)
+def test_arbitrary_accept_headers_never_answer_5xx(
+    client: TestClient, accept: str, path: str, query: str
+) -> None:
+    response = client.get(f"{path}?{query}", headers={"Accept": accept.encode("latin-1")})
+    assert response.status_code in (200, 400, 404, 406)

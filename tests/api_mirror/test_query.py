@@ -84,9 +84,36 @@ def test_id_filters_accept_decimals_cut_toward_zero(stored: Session) -> None:
     assert query_events(stored, {"space_station__id": ".5"}).count == 0
 
 
-@pytest.mark.parametrize("value", ["99999999999999999999999", "-1e400", "1e999999999", "-4"])
+@pytest.mark.parametrize(
+    "value", ["99999999999999999999999", "1e50", "-1e400", "-1e51", "-1e999999999", "-4"]
+)
 def test_id_filter_out_of_reach_matches_nothing(stored: Session, value: str) -> None:
     assert query_events(stored, {"docking_location__id": value}).count == 0
+
+
+@pytest.mark.parametrize(
+    "value",
+    # The float 1e50 is 100000000000000007629769841091887003294964970946560 exactly.
+    [
+        "1e51",
+        "1e400",
+        "1e999999999",
+        " 2E+50 ",
+        "100000000000000007629769841091887003294964970946561",
+    ],
+)
+def test_id_filter_above_1e50_is_a_400_as_django_filter_number_filter(
+    stored: Session, value: str
+) -> None:
+    with pytest.raises(QueryError) as caught:
+        query_events(stored, [("flight_vehicle__id", value), ("space_station__id", "x")])
+    assert (caught.value.status, caught.value.body) == (
+        400,
+        {
+            "space_station__id": ["Enter a number."],
+            "flight_vehicle__id": ["Ensure this value is less than or equal to 1e+50."],
+        },
+    )
 
 
 def test_empty_filter_value_is_ignored(stored: Session) -> None:
@@ -242,3 +269,33 @@ def test_detail_lookup_distinguishes_unknown_ids_from_non_integers(stored: Sessi
         with pytest.raises(QueryError) as caught:
             get_event(stored, ident)
         assert (caught.value.status, caught.value.body) == (404, {"detail": message})
+
+
+def test_detail_lookup_applies_the_list_filters_and_search(stored: Session) -> None:
+    event = EVENTS[6]
+    station = event["space_station"]["id"]
+    kept = {"space_station__id": str(station), "search": event["docking_location"]["name"]}
+    assert get_event(stored, str(event["id"]), kept).event.id == event["id"]
+    other = next(e["space_station"]["id"] for e in EVENTS if e["space_station"]["id"] != station)
+    for params in (
+        {"space_station__id": str(other)},
+        {"docking__gt": event["docking"]},
+        {"search": "no such name anywhere"},
+        {"flight_vehicle__id": "-1e51"},
+    ):
+        with pytest.raises(QueryError) as caught:
+            get_event(stored, str(event["id"]), params)
+        assert (caught.value.status, caught.value.body) == (
+            404,
+            {"detail": "No DockingEvent matches the given query."},
+        )
+
+
+def test_detail_lookup_validates_the_filters_before_the_segment(stored: Session) -> None:
+    for ident in ("7", "abc", "999"):
+        with pytest.raises(QueryError) as caught:
+            get_event(stored, ident, [("docking__lt", "soon"), ("limit", "x")])
+        assert (caught.value.status, caught.value.body) == (
+            400,
+            {"docking__lt": ["Enter a valid date/time."]},
+        )

@@ -2,7 +2,9 @@
 
 The mirror's tables are filled from the fake's own detailed pages (a sync), and both are asked
 the same generated query strings at the same instant: status and body must be byte-identical
-(count, ids and their order, next/previous, every value, 400 and 404 bodies).
+(count, ids and their order, next/previous, every value, 400 and 404 bodies). For ``format=api``
+the mirror answers the browsable page and the fake the JSON that page shows: the page's status
+line and JSON block must match it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from http import HTTPStatus
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -27,6 +30,7 @@ from fake_upstream import (
     generate_history,
     parse_datetime,
 )
+from tests.api_mirror.browsable_text import pretty, read_page
 from tests.api_mirror.dataset import store
 
 EVENTS = generate_history(n_events=160, n_open=14, seed=5)
@@ -90,7 +94,8 @@ def _docking_forms(text: str) -> list[str]:
     ]
 
 
-ID_JUNK = ["", "abc", ".5", "-1", "1e1", "99999999999999999999999", "NaN", "1,2", " 4 ", "inf"]
+ID_JUNK = ["", "abc", ".5", "-1", "1e1", "99999999999999999999999", "NaN", "1,2", " 4 ", "inf",
+           "1e50", "1e51", "-1e51", "1e400"]  # fmt: skip
 DATE_JUNK = [
     "",
     "yesterday",
@@ -178,6 +183,12 @@ def test_mirror_answers_exactly_as_the_reference(mirror: TestClient, path: str, 
     expected = _fake().respond("GET", target, HOST)
     actual = mirror.get(target)
     assert actual.status_code == expected.status, target
+    if actual.headers["content-type"].startswith("text/html"):
+        page = read_page(actual.text)
+        status = f"HTTP {expected.status} {HTTPStatus(expected.status).phrase}"
+        assert page.header_lines[0] == status, target
+        assert page.json_text == pretty(json.loads(expected.body)), target
+        return
     if actual.content != expected.body:
         # A readable diff first, then the byte-level check (key order, separators).
         assert actual.json() == json.loads(expected.body), target

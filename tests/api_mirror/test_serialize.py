@@ -105,13 +105,23 @@ def test_format_json_appends_the_suffix_to_every_url(session: Session) -> None:
     store(session, [strip_format(sample_615())])
     [graph] = load_graphs(session, [615])
     body = serialize_event(
-        graph, mode="detailed", links=LinkStyle(MIRROR, format_json=True), now=FETCHED_AT
+        graph, mode="detailed", links=LinkStyle(MIRROR, format_param="json"), now=FETCHED_AT
     )
     text = json.dumps(body)
     urls = [part.split('"')[0] for part in text.split('"url": "')[1:]]
     assert len(urls) == 7
     assert all(url.endswith("/?format=json") for url in urls)
     assert body["url"] == f"{MIRROR}/docking_event/615/?format=json"
+
+
+def test_a_format_suffix_route_reverses_every_url_with_the_suffix(session: Session) -> None:
+    store(session, [strip_format(sample_615())])
+    [graph] = load_graphs(session, [615])
+    links = LinkStyle(MIRROR, format_param="", format_suffix="api")
+    body = serialize_event(graph, mode="detailed", links=links, now=FETCHED_AT)
+    assert body["url"] == f"{MIRROR}/docking_event/615.api?format="
+    assert body["flight_vehicle"]["url"] == f"{UPSTREAM}/spacecraft/flight/864.api?format="
+    assert body["space_station"]["url"] == f"{UPSTREAM}/spacestation/18.api?format="
 
 
 def test_upstream_form_points_the_event_url_at_upstream(session: Session) -> None:
