@@ -21,13 +21,14 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from models.clock import Clock
+from models.db import session_scope
 from worker.sync.changes import Change
 from worker.sync.store import delete_events
 
@@ -110,16 +111,9 @@ class UnitOfWork:
         with Session(self.engine) as session:
             yield session
 
-    @contextmanager
-    def bookkeeping(self) -> Iterator[Session]:
+    def bookkeeping(self) -> AbstractContextManager[Session]:
         """A transaction for the cycle's own records (last cycle, last success), no outbox."""
-        with Session(self.engine, expire_on_commit=False) as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        return session_scope(self.engine)
 
     def _committed(self) -> None:
         if self.after_commit is None:
