@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
+from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.browsable_text import pretty
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 
@@ -48,21 +46,8 @@ def mirror_url(engine: Engine) -> Iterator[str]:
     """The mirror's root on a real uvicorn server, listening before the test starts."""
     with Session(engine) as session:
         store(session, [*make_events(12), strip_format(sample_615())])
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()  # connections queue until uvicorn accepts them: no start-up wait needed
-    app = create_app(engine, clock=lambda: NOW)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    host, port = listener.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
-    assert not thread.is_alive()
+    with serve_in_thread(create_app(engine, clock=lambda: NOW)) as url:
+        yield url
 
 
 @pytest.fixture
