@@ -19,9 +19,10 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
-from api_mirror.routes import docking_events, events, formats, operations
+from api_mirror.routes import docking_events, events, formats, live, operations
 from api_mirror.routes.events import EventFeed
 from models.clock import Clock, utc_now
 from models.status import BudgetReader
@@ -100,6 +101,8 @@ def create_app(
     app.add_route("/status", operations.status, methods=["GET"])
     app.add_route("/metrics", operations.metrics, methods=["GET"])
     app.add_route("/events", events.stream_events, methods=["GET"])
+    app.add_route("/", live.live_page, methods=["GET"])
+    app.add_route(DOCKED_FRAGMENT_PATH, live.docked_fragment, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

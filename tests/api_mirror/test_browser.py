@@ -12,10 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -23,20 +22,10 @@ from api_mirror.app import create_app
 from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.browsable_text import pretty
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
+from tests.browser_helpers import chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOW = FETCHED_AT + dt.timedelta(hours=1)
 HEADER_LINES = ["HTTP 200 OK", "Allow: GET", "Content-Type: application/json", "Vary: Accept"]
 
@@ -52,14 +41,8 @@ def mirror_url(engine: Engine) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _response_block(page: Page) -> tuple[list[str], str]:
