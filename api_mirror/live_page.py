@@ -164,11 +164,11 @@ function note(entryId, ce) {
   while (log.children.length > LOG_SIZE) log.lastElementChild.remove();
 }
 
-const source = new EventSource("/events");
-source.onopen = () => { state.textContent = "live: updates arrive without a reload"; };
-source.onerror = () => { state.textContent = "reconnecting to live notifications …"; };
+const feed = new EventSource("/events");
+feed.onopen = () => { state.textContent = "live: updates arrive without a reload"; };
+feed.onerror = () => { state.textContent = "reconnecting to live notifications …"; };
 for (const type of TYPES) {
-  source.addEventListener(type, (message) => {
+  feed.addEventListener(type, (message) => {
     note(message.lastEventId, JSON.parse(message.data));
     redraw();
   });
