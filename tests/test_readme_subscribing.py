@@ -140,7 +140,7 @@ def test_every_subscribing_snippet_sees_a_docking(
             )
             stream_cli = start(["bash", "-c", code["stream-cli"]])
             redis_cli = start(["bash", "-c", code["stream-redis-cli"]])
-            python = start([sys.executable, "-c", code["python"]])
+            python = start([sys.executable, "-c", code["python"]], PYTHONUNBUFFERED="1")
             curl = start(["bash", "-c", code["sse-curl"]])
             replay = start(["bash", "-c", code["sse-replay"]])
             page = browser.new_page()
