@@ -33,62 +33,25 @@ from typing import Any
 
 import httpx
 import redis
-from sqlmodel import Session, SQLModel
+from sqlmodel import SQLModel
 
 from api_mirror.app import create_app
 from api_mirror.fanout import StreamFanout
 from api_mirror.routes.events import EventFeed
 from benchmarks.databases import REDIS_URL
-from benchmarks.figures import median, percentile, summary
-from benchmarks.notify_latency import SAMPLE, UPSTREAM, page
+from benchmarks.figures import median, percentile, ratio, summary
+from benchmarks.notify_latency import SAMPLE, commit_change
 from harness.mirror_thread import serve_in_thread
-from harness.sse import parse_lines
+from harness.sse import SseListener
 from harness.webhook_receiver import WebhookReceiver
 from models.compact_json import compact_json
 from models.db import make_engine
-from worker.notify.outbox import record_changes
 from worker.notify.relay import relay_pending
 from worker.notify.webhook_delivery import EndpointDelivery
 from worker.notify.webhook_registry import register
 from worker.notify.webhooks import new_secret
-from worker.sync.store import apply_page
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-class SseArrivals(threading.Thread):
-    """An SSE client noting when each notification (by CloudEvent sequence) arrives."""
-
-    def __init__(self, url: str, expected: int) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.expected = expected
-        self.arrived: dict[int, float] = {}
-        self.connected = threading.Event()
-        self.condition = threading.Condition()
-        self.client = httpx.Client(timeout=httpx.Timeout(10, read=None))
-
-    def run(self) -> None:
-        try:
-            with self.client.stream("GET", self.url) as response:
-                self.connected.set()
-                for event in parse_lines(response.iter_lines()):
-                    if event.id is None:
-                        continue
-                    now = time.perf_counter()
-                    with self.condition:
-                        self.arrived[int(event.json()["sequence"])] = now
-                        self.condition.notify_all()
-                    if len(self.arrived) >= self.expected:
-                        return  # closes the stream before the server stops
-        except httpx.HTTPError:
-            pass
-
-    def wait_for(self, sequence: int, timeout: float = 30) -> float:
-        with self.condition:
-            if not self.condition.wait_for(lambda: sequence in self.arrived, timeout):
-                raise TimeoutError(f"SSE notification {sequence} never arrived")
-            return self.arrived[sequence]
 
 
 def latencies(tmp: str, changes: int) -> tuple[list[float], list[float]]:
@@ -110,20 +73,15 @@ def latencies(tmp: str, changes: int) -> tuple[list[float], list[float]]:
         deliverer.start()
         app = create_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream)))
         with serve_in_thread(app) as mirror:
-            sse = SseArrivals(f"{mirror}/events", changes + 1)
+            sse = SseListener(f"{mirror}/events", changes + 1)
             sse.start()
             sse.connected.wait(10)
             try:
                 for n in range(changes + 1):  # change 0 is the docking itself: a warm-up
-                    stamp = dt.datetime.now(dt.UTC)
-                    with Session(engine) as session:
-                        result = apply_page(session, page(base, 32 + n % 2), now=stamp)
-                        record_changes(session, result.changes, upstream_base=UPSTREAM, now=stamp)
-                        session.commit()
-                    committed = time.perf_counter()
+                    committed = commit_change(engine, base, n)
                     relay_pending(engine, client, stream=stream, retention_days=7)
                     hooked = receiver.wait_for(n + 1)[n].arrived
-                    streamed = sse.wait_for(n + 1)
+                    streamed = sse.wait_for(n + 1)[n].arrived
                     if n:
                         hook_ms.append((hooked - committed) * 1000)
                         sse_ms.append((streamed - committed) * 1000)
@@ -261,7 +219,7 @@ def main(argv: Sequence[str] | None = None) -> str:
         f"webhook median/p99 {median(hook):.1f}/{percentile(hook, 0.99):.1f} ms, "
         f"SSE {median(sse):.1f}/{percentile(sse, 0.99):.1f} ms over {len(hook)} changes; "
         f"fan-out to {clients} clients: {per_client_ms:.3f} ms CPU per client per notification "
-        f"(CPU x{cpu_all / cpu_one if cpu_one else 0:.1f} for {clients}x the clients)",
+        f"(mirror CPU {ratio(cpu_all, cpu_one)} for {clients}x the clients)",
     )
 
 

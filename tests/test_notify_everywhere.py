@@ -5,16 +5,14 @@ page open in Chromium."""
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from fake_upstream import FakeUpstream, make_event
-from harness.sse import SseEvent, parse_lines
+from harness.sse import SseListener
 from harness.webhook_receiver import WebhookReceiver
 from tests.browser_helpers import chromium
 from tests.cli_helpers import cli_env, run_cli
@@ -26,30 +24,6 @@ HARMONY_FORWARD = 19
 VEHICLE = "Cargo Dragon C299 (test)"
 
 
-class SseReader(threading.Thread):
-    """An SSE client on ``url`` collecting notifications until the connection closes."""
-
-    def __init__(self, url: str) -> None:
-        super().__init__(daemon=True)
-        self.url = url
-        self.events: list[SseEvent] = []
-        self.connected = threading.Event()
-        self.client = httpx.Client(timeout=httpx.Timeout(10, read=None))
-
-    def run(self) -> None:
-        try:
-            with self.client.stream("GET", self.url) as response:
-                self.connected.set()
-                for event in parse_lines(response.iter_lines()):
-                    if event.id is not None:
-                        self.events.append(event)
-        except httpx.HTTPError:
-            pass  # closed by the test
-
-    def close(self) -> None:
-        self.client.close()
-
-
 def test_one_docking_reaches_a_webhook_an_sse_client_and_the_live_page(
     database_url: str, redis_prefix: str, fake: FakeUpstream, tmp_path: Path
 ) -> None:
@@ -57,7 +31,7 @@ def test_one_docking_reaches_a_webhook_an_sse_client_and_the_live_page(
     base = f"http://127.0.0.1:{port}"
     env = cli_env(database_url, redis_prefix, fake.base_url, DOCKWATCH_RATE_LIMIT_PER_HOUR="3600")
     job = RunningJob(env, ["run", "--port", str(port)], tmp_path)
-    reader = SseReader(f"{base}/events?types=docking_event.docked")
+    reader = SseListener(f"{base}/events?types=docking_event.docked")
     try:
         with WebhookReceiver() as receiver, chromium() as browser:
             wait_until(lambda: "first fill complete" in job.stderr(), "the first fill", 90)
@@ -82,7 +56,7 @@ def test_one_docking_reaches_a_webhook_an_sse_client_and_the_live_page(
             )
 
             [request] = receiver.wait_for(1, timeout=60)
-            wait_until(lambda: reader.events, "the SSE notification", 30)
+            reader.wait_for(1, timeout=30)
             page.wait_for_selector(f'#docked tr[data-event-id="{event_id}"]', timeout=30_000)
             row = page.inner_text(f'#docked tr[data-event-id="{event_id}"]')
             logged = page.inner_text("#log li")
