@@ -3,7 +3,8 @@
 One self-contained document (inline CSS and JavaScript, no asset from anywhere, a viewport for
 phones). The docked list is rendered here, server-side, both in the page and as the fragment
 the page fetches again after each notification, so one renderer draws it. The script opens
-``EventSource('/events')``, prepends each notification to the log and redraws the list; the
+``EventSource('/events')`` (and opens it again, resuming after the last event seen, when an error
+answer closed it), prepends each notification to the log and redraws the list; the
 "for how long" cells tick every second from their ``data-since`` (Unix milliseconds).
 """
 
@@ -164,15 +165,31 @@ function note(entryId, ce) {
   while (log.children.length > LOG_SIZE) log.lastElementChild.remove();
 }
 
-const feed = new EventSource("/events");
-feed.onopen = () => { state.textContent = "live: updates arrive without a reload"; };
-feed.onerror = () => { state.textContent = "reconnecting to live notifications …"; };
-for (const type of TYPES) {
-  feed.addEventListener(type, (message) => {
-    note(message.lastEventId, JSON.parse(message.data));
+let lastId = "";
+
+// EventSource reconnects by itself after a dropped connection, but not after an error answer
+// (a 503 while Redis is down): then connect again later, resuming after the last event seen.
+function connect() {
+  const resume = lastId ? "?last_event_id=" + encodeURIComponent(lastId) : "";
+  const feed = new EventSource("/events" + resume);
+  feed.onopen = () => {
+    state.textContent = "live: updates arrive without a reload";
     redraw();
-  });
+  };
+  feed.onerror = () => {
+    state.textContent = "reconnecting to live notifications …";
+    if (feed.readyState === EventSource.CLOSED) setTimeout(connect, 5000);
+  };
+  for (const type of TYPES) {
+    feed.addEventListener(type, (message) => {
+      lastId = message.lastEventId;
+      note(message.lastEventId, JSON.parse(message.data));
+      redraw();
+    });
+  }
 }
+
+connect();
 setInterval(tick, 1000);
 </script>
 </body>

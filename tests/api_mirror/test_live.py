@@ -59,7 +59,7 @@ def test_the_page_lists_each_open_event_under_its_station_linked_to_it(
     docked_for = span((NOW - dt.datetime(2024, 11, 15, 18, 32, tzinfo=dt.UTC)).total_seconds())
     assert f">{docked_for}</td>" in html
     assert '<meta name="viewport"' in html
-    assert 'EventSource("/events")' in html
+    assert 'new EventSource("/events"' in html
     # Nothing from elsewhere: no external script, style, image or font.
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert "<link" not in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from standardwebhooks import Webhook
 
 from harness.webhook_receiver import WebhookReceiver
 from models.webhook_endpoints import consumer_group
+from tests.cli_helpers import REPO, run_cli
 from tests.conftest import REDIS_URL
 from worker.cli import main as dockwatch_cli
 
@@ -140,3 +142,17 @@ def test_test_sends_a_signed_test_delivery_and_prints_the_status(env: dict[str, 
     assert json.loads(failing.stdout)["status"] == 503
     assert "answered 503" in one_error_line(failing)
     assert "s3cret" not in failing.stderr
+
+
+def test_verbose_logs_never_show_the_endpoint_query_string(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    with WebhookReceiver([200]) as receiver:
+        added = json.loads(webhooks(env, "add", receiver.url + "?token=s3cret").stdout)
+        done = run_cli(
+            {**os.environ, **env, "PYTHONPATH": str(REPO)},
+            "-v", "webhooks", "test", str(added["id"]), cwd=tmp_path,
+        )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    assert "s3cret" not in done.stdout + done.stderr

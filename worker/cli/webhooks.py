@@ -11,6 +11,8 @@ type ``dockwatch.webhook.test`` and prints the answer's status (exit 1 unless it
 
 from __future__ import annotations
 
+import logging
+
 import click
 import httpx
 
@@ -59,6 +61,9 @@ def _not_found(error: EndpointNotFound) -> None:
 @click.group()
 def webhooks() -> None:
     """Webhook endpoints: Standard Webhooks-signed POSTs of every notification."""
+    # httpx's request lines carry an endpoint's whole URL (a token in its query string too):
+    # never logged, even with -v.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 @webhooks.command()
