@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     trust_proxy: bool = False
     # The sync lock lives this long without a heartbeat: how soon a killed cycle's lock frees.
     sync_lock_ttl_seconds: Annotated[float, Field(ge=2, le=3600)] = 60.0
+    # How long one webhook delivery attempt may take before it counts as failed.
+    webhook_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    # Seconds between keep-alive comments on an idle /events connection.
+    sse_keepalive_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
 
     def secrets(self) -> list[str]:
         """The API token and every password in a configured URL, to keep out of any text."""

@@ -7,7 +7,8 @@ of FastAPI's own validation (422) or method handling shows through.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
@@ -18,9 +19,11 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
-from api_mirror.routes import docking_events, formats, operations
+from api_mirror.routes import docking_events, events, formats, live, operations
+from api_mirror.routes.events import EventFeed
 from models.clock import Clock, utc_now
 from models.status import BudgetReader
 
@@ -52,15 +55,26 @@ def create_app(
     clock: Clock = utc_now,
     budget: BudgetReader | None = None,
     stale_after_seconds: float = 3600.0,
+    event_feed: EventFeed | None = None,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status."""
+    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status;
+    ``event_feed`` (the notification stream) serves ``/events``, which answers 503 without it."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if event_feed is not None:
+            await event_feed.fanout.close()
+
     app = FastAPI(
         title="dockwatch mirror",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         redirect_slashes=False,
+        lifespan=lifespan,
     )
+    app.state.event_feed = event_feed
     app.state.mirror = MirrorContext(
         engine=engine,
         trust_proxy=trust_proxy,
@@ -86,6 +100,9 @@ def create_app(
     app.add_route("/healthz", operations.healthz, methods=["GET"])
     app.add_route("/status", operations.status, methods=["GET"])
     app.add_route("/metrics", operations.metrics, methods=["GET"])
+    app.add_route("/events", events.stream_events, methods=["GET"])
+    app.add_route("/", live.live_page, methods=["GET"])
+    app.add_route(DOCKED_FRAGMENT_PATH, live.docked_fragment, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app

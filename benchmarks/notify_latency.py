@@ -59,6 +59,17 @@ def page(base: dict[str, Any], location: int) -> list[dict[str, Any]]:
     return [event]
 
 
+def commit_change(engine: Any, base: dict[str, Any], n: int) -> float:
+    """Commit change ``n`` (the docking location flips) with its outbox row, as a sync page
+    does; returns ``time.perf_counter()`` right after the commit."""
+    now = dt.datetime.now(dt.UTC)
+    with Session(engine) as session:
+        result = apply_page(session, page(base, 32 + n % 2), now=now)
+        record_changes(session, result.changes, upstream_base=UPSTREAM, now=now)
+        session.commit()
+    return time.perf_counter()
+
+
 class Receiver(threading.Thread):
     """A consumer-group subscriber noting when each sequence number arrives."""
 
@@ -126,12 +137,7 @@ def measure(database_url: str, redis_url: str, mode: str, changes: int) -> list[
     latencies = []
     try:
         for n in range(changes + 1):  # change 0 is the docking itself: a warm-up, not counted
-            now = dt.datetime.now(dt.UTC)
-            with Session(engine) as session:
-                result = apply_page(session, page(base, 32 + n % 2), now=now)
-                record_changes(session, result.changes, upstream_base=UPSTREAM, now=now)
-                session.commit()
-            committed = time.perf_counter()
+            committed = commit_change(engine, base, n)
             if mode == "direct":
                 relay_pending(engine, client, stream=stream, retention_days=7)
             else:

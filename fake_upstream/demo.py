@@ -4,10 +4,11 @@
 two real LL2 samples plus generated history, runs ``dockwatch run`` against it (a temporary
 SQLite database, the local Redis, a key prefix and stream of its own) and, once the first fill
 is done, docks a spacecraft at the ISS and undocks it again, reporting when each notification
-reaches the stream. It prints the ``dockwatch subscribe`` command for a second terminal and
-``curl`` commands for the mirror. Ctrl-C stops everything and removes the files. Unlike the rest
-of this package it uses the product: its settings, its Redis helpers, and ``worker.cli run`` as
-the main job in a child process.
+reaches the stream. It prints the live page's URL, the ``dockwatch subscribe`` and
+``curl -N …/events`` commands for a second terminal and ``curl`` commands for the mirror.
+Ctrl-C stops everything and removes the files. Unlike the rest of this package it uses the
+product: its settings, its Redis helpers, and ``worker.cli run`` as the main job in a child
+process.
 """
 
 from __future__ import annotations
@@ -199,8 +200,10 @@ class Demo:
         self.say(f"  database         {self.workdir / 'demo.db'} (SQLite, removed at the end)")
         self.say(f"  budget           {DEMO_RATE_PER_HOUR} requests/hour: a poll every ~3 s")
         self.say()
+        self.say(f"Open the live page in a browser: {self.mirror}/")
         self.say("In a second terminal, watch the notifications arrive:")
         self.say(f"  {redis_env}DOCKWATCH_STREAM={self.stream} {command} subscribe --from-start")
+        self.say(f"  curl -N {self.mirror}/events")
         self.say()
 
     def _play(self) -> None:

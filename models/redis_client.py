@@ -8,6 +8,7 @@ writers give up waiting for the lock.
 from __future__ import annotations
 
 import redis
+import redis.asyncio
 
 REDIS_SOCKET_TIMEOUT_SECONDS = 5
 REDIS_CONNECT_TIMEOUT_SECONDS = 3
@@ -24,3 +25,13 @@ def make_redis(
     return redis.Redis.from_url(
         url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS, socket_timeout=socket_timeout
     )
+
+
+def make_async_redis(
+    url: str, *, socket_timeout: float | None = REDIS_SOCKET_TIMEOUT_SECONDS
+) -> redis.asyncio.Redis:
+    """``make_redis`` for asyncio code (the mirror's ``/events``); same timeouts and errors."""
+    client: redis.asyncio.Redis = redis.asyncio.Redis.from_url(
+        url, socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS, socket_timeout=socket_timeout
+    )
+    return client

@@ -1,4 +1,5 @@
-"""SQLModel tables: the docking events, every object they embed, sync state and the outbox.
+"""SQLModel tables: the docking events, every object they embed, sync state, the outbox and the
+webhook endpoints.
 
 The tables hold every field of both upstream modes so the mirror can rebuild normal and
 detailed JSON exactly. Conventions:
@@ -227,6 +228,37 @@ class OutboxEntry(SQLModel, table=True):
     payload: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: dt.datetime
     published_at: dt.datetime | None = None
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """A registered webhook endpoint and the state of its deliveries, visible to every process.
+
+    ``event_types`` lists the CloudEvent types it wants (empty: every type). ``secret`` is the
+    ``whsec_…`` signing key (stored because deliveries are signed with it; never logged). The
+    delivery state is written after every attempt: ``last_status`` (the HTTP status, NULL after a
+    transport error, whose one-line reason is ``last_error``), ``failures_in_a_row`` (since the
+    last success), ``failing_since`` (the first failure of that run), ``next_attempt_at`` (when
+    the entry being retried goes again) and ``delivered`` (notifications it accepted). Ids are
+    never reused (SQLite ``AUTOINCREMENT``), as each names the endpoint's consumer group.
+    """
+
+    __tablename__ = "webhook_endpoint"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_column=Column(Text, nullable=False))
+    secret: str = Field(sa_column=Column(Text, nullable=False))
+    event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    enabled: bool = True
+    disabled_reason: str | None = _text()
+    created_at: dt.datetime
+    last_attempt_at: dt.datetime | None = None
+    last_status: int | None = None
+    last_error: str | None = _text()
+    failures_in_a_row: int = 0
+    failing_since: dt.datetime | None = None
+    next_attempt_at: dt.datetime | None = None
+    delivered: int = Field(default=0, sa_type=BigInteger)
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -77,7 +77,10 @@ def test_every_command_is_a_real_entry_point(where: str, argv: list[str]) -> Non
 
 
 def test_the_stack_has_its_services_and_exactly_one_beat() -> None:
-    assert {"redis", "postgres", "migrate", "worker", "beat", "relay", "mirror"} <= set(SERVICES)
+    assert {"redis", "postgres", "migrate", "worker", "beat", "relay", "webhooks", "mirror"} <= set(
+        SERVICES
+    )
+    assert SERVICES["webhooks"]["command"] == ["dockwatch", "webhooks", "deliver"]
     assert SERVICES["beat"]["deploy"]["replicas"] == 1
     assert "beat" in SERVICES["beat"]["command"]
     assert all("beat" not in SERVICES[s]["command"] for s in ("worker", "relay", "mirror"))
@@ -87,7 +90,7 @@ def test_the_stack_has_its_services_and_exactly_one_beat() -> None:
 
 
 def test_services_wait_for_healthy_stores_and_a_finished_migration() -> None:
-    for name in ("worker", "beat", "relay", "mirror"):
+    for name in ("worker", "beat", "relay", "webhooks", "mirror"):
         depends = SERVICES[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert depends["redis"]["condition"] == "service_healthy", name

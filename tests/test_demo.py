@@ -37,7 +37,8 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
         stderr=subprocess.PIPE,
         text=True,
     )
-    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(free_port()), "--pause", "0"]
+    port = free_port()
+    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--pause", "0"]
     argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", stream]
     demo = RunningJob(demo_env(), [], tmp_path, argv=argv)
     try:
@@ -60,6 +61,8 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
     assert f"DOCKWATCH_STREAM={stream}" in story
     assert "subscribe --from-start" in story
     assert "curl -s 'http://127.0.0.1:" in story
+    assert f"Open the live page in a browser: http://127.0.0.1:{port}/" in story
+    assert f"curl -N http://127.0.0.1:{port}/events" in story
 
 
 def test_dockwatch_demo_runs_the_packaged_demo() -> None:

@@ -148,7 +148,7 @@ def test_the_readme_python_examples_compile_and_the_offline_query_runs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocks = readme_blocks("python")
-    assert len(blocks) == 2
+    assert len(blocks) == 3  # the subscriber, the webhook receiver, the offline query
     for block in blocks:
         compile(block, "README.md", "exec")
     monkeypatch.chdir(tmp_path)
@@ -163,7 +163,8 @@ def test_the_readme_python_examples_compile_and_the_offline_query_runs(
 
 
 def test_the_readme_names_the_real_commands() -> None:
-    for command in ("run", "sync", "serve", "subscribe", "status", "db upgrade", "demo"):
+    commands = ("run", "sync", "serve", "subscribe", "status", "db upgrade", "demo", "webhooks add")
+    for command in commands:
         assert f"`dockwatch {command}" in README, command
     makefile = (REPO / "Makefile").read_text()
     for target in ("run", "test", "demo"):

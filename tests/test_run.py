@@ -57,9 +57,9 @@ def test_run_serves_and_syncs_then_ctrl_c_stops_every_process(
     finally:
         job.kill_everything()
 
-    assert set(children) == {"worker", "beat", "relay", "mirror"}
+    assert set(children) == {"worker", "beat", "relay", "webhooks", "mirror"}
     assert set(children.values()) <= processes
-    assert len(processes) >= 6  # the supervisor, its four children and the Celery pool process
+    assert len(processes) >= 7  # the supervisor, its five children and the Celery pool process
     assert status["events"] == 650
     assert page["count"] == 650
     assert code == 0

@@ -11,34 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import socket
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.app import create_app
+from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.browsable_text import pretty
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
+from tests.browser_helpers import chromium
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 NOW = FETCHED_AT + dt.timedelta(hours=1)
 HEADER_LINES = ["HTTP 200 OK", "Allow: GET", "Content-Type: application/json", "Vary: Accept"]
 
@@ -48,33 +35,14 @@ def mirror_url(engine: Engine) -> Iterator[str]:
     """The mirror's root on a real uvicorn server, listening before the test starts."""
     with Session(engine) as session:
         store(session, [*make_events(12), strip_format(sample_615())])
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen()  # connections queue until uvicorn accepts them: no start-up wait needed
-    app = create_app(engine, clock=lambda: NOW)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
-    thread.start()
-    host, port = listener.getsockname()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=30)
-        listener.close()
-    assert not thread.is_alive()
+    with serve_in_thread(create_app(engine, clock=lambda: NOW)) as url:
+        yield url
 
 
 @pytest.fixture
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `bash scripts/install-chromium.sh`")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def _response_block(page: Page) -> tuple[list[str], str]:

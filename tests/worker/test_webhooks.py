@@ -1,161 +1,318 @@
-"""Webhooks are signed per Standard Webhooks, retried with backoff, and disabled by a 410."""
+"""Webhooks: Standard Webhooks signatures, and delivery against a real receiver.
+
+Each endpoint is a row in the test's database with its own consumer group on the test's stream;
+the receiver is a real HTTP server. Backoff waits are shrunk (``FAST``) or driven by a clock the
+test moves, so nothing here depends on how long anything takes.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
-import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from sqlalchemy.engine import Engine
+from standardwebhooks import Webhook, WebhookVerificationError
 
+from harness.webhook_receiver import WebhookReceiver
+from models.db import session_scope
+from models.stream import DOCKED, dead_letter_stream
+from models.webhook_endpoints import consumer_group, get_endpoint, set_enabled
+from tests.run_helpers import free_port, wait_until
+from worker.notify.webhook_delivery import (
+    EndpointDelivery,
+    RetryPolicy,
+    run_webhooks_forever,
+)
+from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
 from worker.notify.webhooks import (
-    Endpoint,
-    Outcome,
-    deliver,
-    disabled_key,
-    enable,
-    run_webhook_forever,
-    sign,
-    verify,
+    SecretError,
+    check_secret,
+    new_secret,
+    post_event,
+    signed_headers,
 )
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+FAST = RetryPolicy(first_wait=0.01, max_wait=0.05)
+T0 = dt.datetime(2025, 4, 4, 12, 0, tzinfo=dt.UTC)
 
 
-class Receiver:
-    """A real HTTP endpoint answering scripted statuses and keeping what it received."""
+class MovableClock:
+    """A clock the test moves by hand."""
 
-    def __init__(self, statuses: list[int]) -> None:
-        self.statuses = statuses
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        receiver = self
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["content-length"]))
-                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                status = receiver.statuses.pop(0) if receiver.statuses else 200
-                self.send_response(status)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+    def __call__(self) -> dt.datetime:
+        return self.now
 
 
 @pytest.fixture
-def receiver_factory() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
-
-    def start(statuses: list[int]) -> Receiver:
-        receiver = Receiver(statuses)
-        threading.Thread(target=receiver.server.serve_forever, args=(0.05,), daemon=True).start()
-        servers.append(receiver.server)
-        return receiver
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+def stream(redis_prefix: str) -> str:
+    return f"{redis_prefix}:events"
 
 
-def no_sleep(_seconds: float) -> None:
-    """Backoff switched off: the test checks what is retried, not how long it waits."""
+@pytest.fixture
+def http() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=5) as client:
+        yield client
+
+
+def publish(client: redis.Redis, stream: str, *ids: str, kind: str = DOCKED) -> None:
+    for ident in ids:
+        client.xadd(stream, {"event": json.dumps({"id": ident, "type": kind, "subject": "7"})})
+
+
+def add(engine: Engine, client: redis.Redis, stream: str, url: str, *types: str) -> int:
+    endpoint = register(engine, client, stream, url=url, secret=SECRET, event_types=types, now=T0)
+    assert endpoint.id is not None
+    return endpoint.id
+
+
+def row(engine: Engine, endpoint_id: int) -> Any:
+    with session_scope(engine) as session:
+        return get_endpoint(session, endpoint_id)
+
+
+def start(loop: EndpointDelivery) -> threading.Thread:
+    """Run ``loop`` in a thread; the caller stops it (``loop.stop``) and joins it."""
+    thread = threading.Thread(target=loop.run, daemon=True)
+    thread.start()
+    return thread
 
 
 def test_signature_matches_the_standard_webhooks_reference_vector() -> None:
     # The example from the Standard Webhooks specification.
-    body = b'{"test": 2432232314}'
-    signature = sign(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body)
+    moment = dt.datetime.fromtimestamp(1614265330, dt.UTC)
+    headers = signed_headers(SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", '{"test": 2432232314}', moment)
 
-    assert signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
-
-
-def test_a_delivery_is_signed_with_the_cloudevent_id(receiver_factory: Any) -> None:
-    receiver = receiver_factory([200])
-    event = {"specversion": "1.0", "id": "abc123", "subject": "615"}
-
-    with httpx.Client() as http:
-        outcome = deliver(http, Endpoint(receiver.url, SECRET), event, sleep=no_sleep)
-
-    headers, body = receiver.received[0]
-    assert outcome is Outcome.DELIVERED
-    assert headers["webhook-id"] == "abc123"
-    assert json.loads(body) == event
-    assert verify(SECRET, headers, body, now=time.time())
-    assert not verify(SECRET, headers, body + b" ", now=time.time())
+    assert headers["webhook-signature"] == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+    assert headers["webhook-timestamp"] == "1614265330"
 
 
-def test_failures_are_retried_until_an_answer_succeeds(receiver_factory: Any) -> None:
-    receiver = receiver_factory([500, 503, 200])
-
-    with httpx.Client() as http:
-        outcome = deliver(http, Endpoint(receiver.url, SECRET), {"id": "x"}, sleep=no_sleep)
-
-    assert outcome is Outcome.DELIVERED
-    assert len(receiver.received) == 3
-    assert {headers["webhook-id"] for headers, _ in receiver.received} == {"x"}
-
-
-def test_an_endpoint_failing_every_attempt_reports_failure(receiver_factory: Any) -> None:
-    receiver = receiver_factory([500] * 10)
-
-    with httpx.Client() as http:
-        outcome = deliver(
-            http, Endpoint(receiver.url, SECRET), {"id": "x"}, attempts=3, sleep=no_sleep
-        )
-
-    assert outcome is Outcome.FAILED
-    assert len(receiver.received) == 3
-
-
-def test_gone_disables_the_endpoint_and_leaves_the_event_pending(
-    receiver_factory: Any, redis_client: redis.Redis, redis_prefix: str
+def test_a_delivery_verifies_with_standard_webhooks_and_carries_the_cloudevent(
+    http: httpx.Client,
 ) -> None:
-    stream = f"{redis_prefix}:events"
-    receiver = receiver_factory([200, 410])
-    endpoint = Endpoint(receiver.url, SECRET)
-    redis_client.xgroup_create(stream, f"webhook:{endpoint.key}", id="0", mkstream=True)
-    for n in (1, 2, 3):
-        redis_client.xadd(stream, {"event": json.dumps({"id": f"e{n}"})})
+    event = {"specversion": "1.0", "id": "abc123", "type": "docking_event.docked", "subject": "9"}
+    with WebhookReceiver([204]) as receiver:
+        result = post_event(http, receiver.url, SECRET, event)
+        [request] = receiver.wait_for(1)
 
-    with httpx.Client() as http:
-        outcome = run_webhook_forever(redis_client, http, endpoint, stream=stream, sleep=no_sleep)
-        again = run_webhook_forever(redis_client, http, endpoint, stream=stream, sleep=no_sleep)
-
-    assert (outcome, again) == (Outcome.GONE, Outcome.GONE)
-    assert [headers["webhook-id"] for headers, _ in receiver.received] == ["e1", "e2"]
-    assert redis_client.exists(disabled_key(stream, endpoint))
-    enable(redis_client, stream, endpoint)
-    assert not redis_client.exists(disabled_key(stream, endpoint))
+    assert result.delivered
+    assert request.headers["webhook-id"] == "abc123"
+    assert request.headers["content-type"] == "application/cloudevents+json"
+    assert Webhook(SECRET).verify(request.body, request.headers) == event
+    with pytest.raises(WebhookVerificationError):
+        Webhook(SECRET).verify(request.body + b" ", request.headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(request.body, request.headers)
 
 
-def test_the_webhook_loop_delivers_new_events_in_order(
-    receiver_factory: Any, redis_client: redis.Redis, redis_prefix: str
+def test_a_refused_connection_is_a_result_that_never_quotes_the_url(http: httpx.Client) -> None:
+    url = f"http://127.0.0.1:{free_port()}/hook?token=s3cret"
+    result = post_event(http, url, SECRET, {"id": "x"})
+
+    assert result.status is None
+    assert not result.delivered
+    assert result.error is not None
+    assert "s3cret" not in result.error
+    assert "127.0.0.1" not in result.error
+
+
+def test_secrets_are_generated_and_checked() -> None:
+    secret = new_secret()
+    assert check_secret(secret) == secret
+    assert Webhook(secret).sign("m", T0, "{}").startswith("v1,")
+    for bad in ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "whsec_not base64!", "whsec_c2hvcnQ="):
+        with pytest.raises(SecretError):
+            check_secret(bad)
+
+
+def test_endpoint_urls_must_be_http_without_credentials() -> None:
+    assert check_url("https://hooks.example/in?token=x") == "https://hooks.example/in?token=x"
+    for bad in ("ftp://hooks.example/", "https://user:pw@hooks.example/", "not a url", "http://"):
+        with pytest.raises(EndpointUrlError) as caught:
+            check_url(bad)
+        assert "pw" not in str(caught.value)
+
+
+def test_the_default_policy_retries_for_a_day_with_growing_jittered_waits() -> None:
+    policy = RetryPolicy()
+    waits = [policy.wait(n, None) for n in range(1, 40)]
+
+    assert policy.window >= 86_400
+    assert all(policy.first_wait / 2 <= wait <= policy.max_wait for wait in waits)
+    assert waits[10] > waits[0]
+    assert policy.wait(1, 600.0) == 600.0  # a Retry-After longer than the backoff wins
+    assert policy.wait(1, 10**9) == 86_400  # ... within reason
+
+
+def test_failures_are_retried_until_a_success_and_the_row_tells(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
 ) -> None:
-    stream = f"{redis_prefix}:events"
-    receiver = receiver_factory([])
-    endpoint = Endpoint(receiver.url, SECRET)
-    stop = threading.Event()
-    redis_client.xgroup_create(stream, f"webhook:{endpoint.key}", id="0", mkstream=True)
-    for n in range(5):
-        redis_client.xadd(stream, {"event": json.dumps({"id": f"e{n}"})})
+    with WebhookReceiver([500, 503, 200]) as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish(redis_client, stream, "e1", "e2")
+        loop = EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST)
+        thread = start(loop)
+        receiver.wait_for(4)
+        wait_until(lambda: row(engine, endpoint_id).delivered == 2, "both deliveries recorded")
+        loop.stop.set()
+        thread.join(timeout=10)
 
-    def stop_after_the_last(response: httpx.Response) -> None:
-        if response.request.headers["webhook-id"] == "e4":
-            stop.set()  # the loop returns once this batch is done
-
-    with httpx.Client(event_hooks={"response": [stop_after_the_last]}) as http:
-        run_webhook_forever(redis_client, http, endpoint, stream=stream, stop=stop)
-
-    assert [h["webhook-id"] for h, _ in receiver.received] == [f"e{n}" for n in range(5)]
-    pending: Any = redis_client.xpending(stream, f"webhook:{endpoint.key}")
+    assert receiver.ids() == ["e1", "e1", "e1", "e2"]
+    state = row(engine, endpoint_id)
+    assert (state.last_status, state.failures_in_a_row, state.next_attempt_at) == (200, 0, None)
+    assert state.failing_since is None
+    pending: Any = redis_client.xpending(stream, consumer_group(endpoint_id))
     assert pending["pending"] == 0
+
+
+def test_retry_after_is_honoured(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    clock = MovableClock(T0)
+    with WebhookReceiver([(503, {"Retry-After": "120"}), 200]) as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish(redis_client, stream, "e1")
+        loop = EndpointDelivery(
+            engine, redis_client, stream, endpoint_id, http, FAST, clock=clock, poll_seconds=0.05
+        )
+        thread = start(loop)
+        receiver.wait_for(1)
+        failed = wait_until(
+            lambda: (r := row(engine, endpoint_id)).next_attempt_at and r, "the failure recorded"
+        )
+        clock.now = failed.next_attempt_at  # the Retry-After has passed
+        receiver.wait_for(2)
+        wait_until(lambda: row(engine, endpoint_id).delivered == 1, "the delivery recorded")
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert (failed.last_status, failed.failures_in_a_row) == (503, 1)
+    assert failed.next_attempt_at - failed.last_attempt_at >= dt.timedelta(seconds=120)
+    assert receiver.ids() == ["e1", "e1"]
+
+
+def test_gone_disables_the_endpoint_and_enable_resumes_with_the_pending_entry(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    with WebhookReceiver([200, 410]) as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish(redis_client, stream, "e1", "e2", "e3")
+        EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST).run()
+        disabled = row(engine, endpoint_id)
+        after_gone = receiver.ids()
+
+        with session_scope(engine) as session:
+            set_enabled(session, endpoint_id, True)
+        loop = EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST)
+        thread = start(loop)
+        receiver.wait_for(4)
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert after_gone == ["e1", "e2"]
+    assert not disabled.enabled
+    assert "410" in disabled.disabled_reason
+    assert disabled.last_status == 410
+    assert receiver.ids() == ["e1", "e2", "e2", "e3"]
+
+
+def test_an_endpoint_failing_past_the_window_dead_letters_the_entry(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    clock = MovableClock(T0)
+    policy = RetryPolicy(first_wait=60, max_wait=60, window=3600)
+    with WebhookReceiver([500] * 10) as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish(redis_client, stream, "e1", "e2")
+        loop = EndpointDelivery(
+            engine, redis_client, stream, endpoint_id, http, policy, clock=clock, poll_seconds=0.05
+        )
+        thread = start(loop)
+        for attempts in range(1, 4):  # attempts at 0, 20 and 40 min; the one at 60 gives up
+            planned = wait_until(
+                lambda n=attempts: (r := row(engine, endpoint_id)).failures_in_a_row == n and r,
+                "a retry planned",
+            )
+            clock.now = max(planned.next_attempt_at, T0 + dt.timedelta(seconds=1200 * attempts))
+        dead = wait_until(lambda: redis_client.xrange(dead_letter_stream(stream)), "dead letter")
+        receiver.wait_for(5)  # e2 gets one attempt, the run of failures goes on: dead too
+        wait_until(lambda: len(redis_client.xrange(dead_letter_stream(stream))) == 2, "e2 dead")
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert receiver.ids() == ["e1"] * 4 + ["e2"]
+    fields = {key.decode(): value.decode() for key, value in dead[0][1].items()}
+    assert json.loads(fields["event"])["id"] == "e1"
+    assert fields["group"] == consumer_group(endpoint_id)
+    state = row(engine, endpoint_id)
+    assert state.failures_in_a_row == 5
+    assert state.failing_since == T0
+    pending: Any = redis_client.xpending(stream, consumer_group(endpoint_id))
+    assert pending["pending"] == 0
+
+
+def test_a_dead_endpoint_delays_only_itself_and_new_endpoints_are_picked_up(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    stop = threading.Event()
+    dead_id = add(engine, redis_client, stream, f"http://127.0.0.1:{free_port()}/refused")
+    fleet = threading.Thread(
+        target=run_webhooks_forever,
+        args=(engine, redis_client, http),
+        kwargs={"stream": stream, "stop": stop, "policy": RetryPolicy(), "poll_seconds": 0.1},
+        daemon=True,
+    )
+    fleet.start()
+    try:
+        publish(redis_client, stream, "e1")
+        wait_until(lambda: row(engine, dead_id).next_attempt_at, "the dead endpoint's failure")
+        with WebhookReceiver() as receiver:
+            live_id = add(engine, redis_client, stream, receiver.url)
+            publish(redis_client, stream, "e2", "e3")
+            receiver.wait_for(2)
+            wait_until(lambda: row(engine, live_id).delivered == 2, "the live deliveries")
+            unregister(engine, redis_client, stream, live_id)
+            groups = {g["name"].decode() for g in redis_client.xinfo_groups(stream)}
+    finally:
+        stop.set()
+        fleet.join(timeout=15)
+
+    assert receiver.ids() == ["e2", "e3"]  # registered after e1: it starts after it
+    dead = row(engine, dead_id)
+    assert dead.delivered == 0
+    assert dead.failures_in_a_row >= 1
+    assert dead.last_status is None
+    assert dead.last_error.startswith("ConnectError")
+    assert groups == {consumer_group(dead_id)}
+    assert not fleet.is_alive()
+
+
+def test_an_endpoint_with_types_gets_only_those(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    with WebhookReceiver() as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url, "docking_event.undocked")
+        publish(redis_client, stream, "d1")
+        publish(redis_client, stream, "u1", kind="docking_event.undocked")
+        publish(redis_client, stream, "d2")
+        publish(redis_client, stream, "u2", kind="docking_event.undocked")
+        loop = EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST)
+        thread = start(loop)
+        receiver.wait_for(2)
+        wait_until(
+            lambda: redis_client.xpending(stream, consumer_group(endpoint_id))["pending"] == 0,
+            "every entry settled",
+        )
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert receiver.ids() == ["u1", "u2"]

@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from worker.cli import db, demo, relay, run, serve, status, subscribe, sync
+from worker.cli import db, demo, relay, run, serve, status, subscribe, sync, webhooks
 
 
 def configure_logging(verbose: bool) -> None:
@@ -37,5 +37,6 @@ def main(verbose: bool) -> None:
 # The modules stay this package's attributes (``worker.cli.status`` is the module).
 for command in (run.run, sync.sync, serve.serve, status.status, relay.relay, db.db):
     main.add_command(command)
+main.add_command(webhooks.webhooks)
 main.add_command(subscribe.subscribe_command, "subscribe")
 main.add_command(demo.demo_command, "demo")

@@ -6,15 +6,12 @@ It publishes outbox rows to the Redis Stream whenever a commit wakes it and ever
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
-
 import click
 
 from settings import load_settings
 from worker.bootstrap import connect_database, connect_redis
 from worker.cli.errors import one_line_errors
+from worker.cli.signals import stop_on_signals
 from worker.notify.relay import Relay
 
 
@@ -26,13 +23,7 @@ def relay() -> None:
     engine = connect_database(settings.database_url, migrate=False)
     redis_client = connect_redis(settings.redis_url)
     loop = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
-    stop = threading.Event()
-
-    def request_stop(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = stop_on_signals()
     try:
         loop.run_forever(stop)
     finally:

@@ -14,5 +14,5 @@ from worker.cli.supervisor import run_everything
 @click.option("--port", default=8000, show_default=True, type=int, help="Mirror port.")
 @one_line_errors
 def run(host: str, port: int) -> None:
-    """The main job: migrations, worker, beat, relay and mirror, in the foreground."""
+    """The main job: migrations, worker, beat, relay, webhooks and mirror, in the foreground."""
     run_everything(load_settings(), host, port)

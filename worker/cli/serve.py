@@ -14,7 +14,8 @@ from worker.cli.status import budget_reader
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
-    """Migrate, then serve the mirror in the foreground (Redis only feeds /status's budget)."""
+    """Migrate, then serve the mirror in the foreground (Redis feeds /status's budget and
+    /events; the rest serves without it)."""
     from api_mirror.server import serve
 
     engine = connect_database(settings.database_url, migrate=True)
@@ -27,6 +28,9 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
             upstream_base=settings.upstream_url,
             budget=budget_reader(settings),
             stale_after_seconds=settings.stale_after_seconds,
+            redis_url=settings.redis_url,
+            stream=settings.stream,
+            keepalive_seconds=settings.sse_keepalive_seconds,
         )
     finally:
         engine.dispose()

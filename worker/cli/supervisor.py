@@ -1,4 +1,4 @@
-"""``dockwatch run``: migrations, then worker, beat, relay and mirror as child processes.
+"""``dockwatch run``: migrations, then worker, beat, relay, webhooks and mirror as child processes.
 
 The children run in the foreground of this one command, each in its own process group, so the
 terminal's Ctrl-C reaches only this supervisor, which then stops them in order: SIGTERM to each,
@@ -62,7 +62,8 @@ class Child:
 
 
 def child_commands(host: str, port: int) -> list[Child]:
-    """The processes of the main job: one worker, exactly one beat, the relay and the mirror.
+    """The processes of the main job: one worker, exactly one beat, the relay, the webhook
+    delivery and the mirror.
 
     Beat keeps its schedule in memory: a restart simply starts the intervals afresh (the first
     poll is queued by the supervisor itself), and no schedule file is ever written.
@@ -89,6 +90,7 @@ def child_commands(host: str, port: int) -> list[Child]:
         ),
         Child("beat", [*celery, "beat", "--loglevel", "INFO", "-S", "celery.beat:Scheduler"]),
         Child("relay", [python, "-m", "worker.cli", "relay"]),
+        Child("webhooks", [python, "-m", "worker.cli", "webhooks", "deliver"]),
         Child("mirror", [python, "-m", "worker.cli", "serve", "--host", host, "--port", str(port)]),
     ]
 

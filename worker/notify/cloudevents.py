@@ -27,6 +27,7 @@ import json
 from typing import Any
 
 from models.ll2.formats import format_instant
+from models.stream import DOCKED, REMOVED, UNDOCKED, UPDATED
 from worker.sync.changes import Change, ChangeKind
 
 SPECVERSION = "1.0"
@@ -35,11 +36,11 @@ SEQUENCE_DIGITS = 10
 FIELDS = ("docking", "departure", "docking_location", "space_station", "flight_vehicle")
 
 EVENT_TYPES: dict[ChangeKind, str] = {
-    ChangeKind.CREATED: "docking_event.docked",
-    ChangeKind.DEPARTURE_SET: "docking_event.undocked",
-    ChangeKind.DEPARTURE_CLEARED: "docking_event.updated",
-    ChangeKind.UPDATED: "docking_event.updated",
-    ChangeKind.REMOVED: "docking_event.removed",
+    ChangeKind.CREATED: DOCKED,
+    ChangeKind.DEPARTURE_SET: UNDOCKED,
+    ChangeKind.DEPARTURE_CLEARED: UPDATED,
+    ChangeKind.UPDATED: UPDATED,
+    ChangeKind.REMOVED: REMOVED,
 }
 
 JSONDict = dict[str, Any]

@@ -35,6 +35,7 @@ from sqlalchemy.exc import OperationalError
 
 from models.clock import utc_now
 from models.compact_json import compact_json
+from models.stream import EVENT_FIELD
 from models.tables import OutboxEntry, table_of
 
 log = logging.getLogger(__name__)
@@ -92,7 +93,7 @@ def _publish(
     pipe = redis_client.pipeline(transaction=True)
     for payload in payloads:
         event = compact_json(payload)
-        pipe.xadd(stream, {"event": event}, minid=cutoff, approximate=True)
+        pipe.xadd(stream, {EVENT_FIELD: event}, minid=cutoff, approximate=True)
     pipe.publish(stream, str(len(payloads)))
     try:
         pipe.execute()

@@ -20,7 +20,6 @@ delivered ``max_deliveries`` times without an acknowledgement moves to the dead-
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -30,6 +29,7 @@ from typing import Any
 import redis
 
 from models.compact_json import compact_json
+from models.stream import EVENT_FIELD, dead_letter_stream, entry_id_key, parse_entry, text
 
 log = logging.getLogger(__name__)
 
@@ -45,22 +45,6 @@ class Delivery:
     entry_id: str
     event: dict[str, Any]
     attempt: int
-
-
-def dead_letter_stream(stream: str) -> str:
-    """Where entries that kept failing are moved."""
-    return f"{stream}:dead"
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _event(fields: dict[Any, Any] | None) -> dict[str, Any] | None:
-    if not fields:
-        return None  # the entry was trimmed away while pending
-    raw = {_text(key): value for key, value in fields.items()}.get("event")
-    return None if raw is None else dict(json.loads(_text(raw)))
 
 
 class Subscriber:
@@ -166,7 +150,7 @@ class Subscriber:
     def _entries(self, reply: Any) -> list[tuple[str, dict[str, Any] | None]]:
         entries: list[tuple[str, dict[str, Any] | None]] = []
         for _stream, items in reply or []:
-            entries.extend((_text(entry_id), _event(fields)) for entry_id, fields in items)
+            entries.extend(_pair(entry_id, fields) for entry_id, fields in items)
         return entries
 
     def _claim(self) -> list[tuple[str, dict[str, Any] | None]]:
@@ -178,8 +162,8 @@ class Subscriber:
             start_id=self._claim_cursor,
             count=self.batch,
         )
-        self._claim_cursor = _text(reply[0])
-        return [(_text(entry_id), _event(fields)) for entry_id, fields in reply[1]]
+        self._claim_cursor = text(reply[0])
+        return [_pair(entry_id, fields) for entry_id, fields in reply[1]]
 
     def _counted(self, entries: list[tuple[str, dict[str, Any] | None]]) -> list[Delivery]:
         """Redeliveries with their delivery counts; trimmed or exhausted entries are settled."""
@@ -189,24 +173,25 @@ class Subscriber:
         pending: Any = self.client.xpending_range(
             self.stream,
             self.group,
-            min=min(ids, key=_id_key),
-            max=max(ids, key=_id_key),
+            min=min(ids, key=entry_id_key),
+            max=max(ids, key=entry_id_key),
             count=len(ids) * 10 + 100,
             consumername=self.consumer,
         )
-        counts = {_text(p["message_id"]): int(p["times_delivered"]) for p in pending}
+        counts = {text(p["message_id"]): int(p["times_delivered"]) for p in pending}
         deliveries = []
         for entry_id, event in entries:
             attempt = counts.get(entry_id, 1)
             if event is None:
                 self.client.xack(self.stream, self.group, entry_id)
             elif attempt > self.max_deliveries:
-                self._dead_letter(entry_id, event, attempt - 1)
+                self.dead_letter(entry_id, event, attempt - 1)
             else:
                 deliveries.append(Delivery(entry_id, event, attempt))
         return deliveries
 
-    def _dead_letter(self, entry_id: str, event: dict[str, Any], deliveries: int) -> None:
+    def dead_letter(self, entry_id: str, event: dict[str, Any], deliveries: int) -> None:
+        """Move an entry to the dead-letter stream and acknowledge it, in one transaction."""
         log.warning(
             "moving %s to %s after %d deliveries",
             entry_id,
@@ -215,7 +200,7 @@ class Subscriber:
         )
         pipe = self.client.pipeline(transaction=True)
         fields = {
-            "event": compact_json(event),
+            EVENT_FIELD: compact_json(event),
             "entry_id": entry_id,
             "group": self.group,
             "consumer": self.consumer,
@@ -226,6 +211,7 @@ class Subscriber:
         pipe.execute()
 
 
-def _id_key(entry_id: str) -> tuple[int, int]:
-    millis, _, counter = entry_id.partition("-")
-    return int(millis), int(counter or 0)
+def _pair(entry_id: Any, fields: dict[Any, Any] | None) -> tuple[str, dict[str, Any] | None]:
+    """An entry as (id, event); the event is None when the entry was trimmed while pending."""
+    entry = parse_entry(entry_id, fields)
+    return entry.entry_id, entry.event

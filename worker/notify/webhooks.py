@@ -1,176 +1,130 @@
-"""Signed webhooks: notifications POSTed to an HTTP endpoint per the Standard Webhooks spec.
+"""Standard Webhooks: sign a CloudEvent and POST it to one endpoint, once.
 
-Each CloudEvent is sent as the request body (``application/cloudevents+json``, structured
-mode) with ``webhook-id`` (the CloudEvent id, so receivers deduplicate), ``webhook-timestamp``
-(Unix seconds) and ``webhook-signature`` (``v1,<base64 HMAC-SHA256 of "id.timestamp.body">``
-keyed with the ``whsec_``-prefixed base64 secret). A 2xx answer is a delivery; anything else,
-or a transport error, is retried with exponential backoff and jitter; ``410 Gone`` disables
-the endpoint (a Redis flag, cleared by ``enable``) and is never retried.
-
-``run_webhook_forever`` feeds one endpoint from its own consumer group, so an endpoint that is
-down only delays itself: its entries stay pending and come back (or reach the dead-letter
-stream) through the subscriber's normal reclaiming. A retried entry can then arrive after
-later ones; receivers order by the CloudEvent ``sequence`` and deduplicate by ``webhook-id``.
+The body is the CloudEvent as compact JSON (``application/cloudevents+json``, structured mode).
+Headers follow the Standard Webhooks specification: ``webhook-id`` (the CloudEvent id, so
+receivers deduplicate), ``webhook-timestamp`` (Unix seconds) and ``webhook-signature``
+(``v1,<base64 HMAC-SHA256 over "{id}.{timestamp}.{body}">`` keyed with the base64-decoded part of
+the ``whsec_`` secret), computed by the ``standardwebhooks`` package; a receiver verifies with
+``standardwebhooks.Webhook(secret).verify(body, headers)``. Redirects are not followed (a 3xx
+is a failure). Retrying is ``worker.notify.webhook_delivery``'s job; ``post_event`` tries once.
 """
 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import logging
-import random
-import threading
+import binascii
+import datetime as dt
+import secrets
 import time
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import httpx
-import redis
+from standardwebhooks import Webhook
 
+from models.clock import Clock, utc_now
 from models.compact_json import compact_json
-from worker.notify.subscriber import Subscriber
-
-log = logging.getLogger(__name__)
+from models.ll2.formats import format_instant
+from worker.upstream.retry import parse_retry_after
 
 SECRET_PREFIX = "whsec_"
-DEFAULT_ATTEMPTS = 5
-BACKOFF_INITIAL_SECONDS = 1.0
-BACKOFF_MAX_SECONDS = 60.0
-# Receivers reject signatures older than this (the spec's suggested replay window).
-TOLERANCE_SECONDS = 300
+SECRET_BYTES = 24  # the specification asks for 24 to 64 random bytes
+CONTENT_TYPE = "application/cloudevents+json"
+TEST_TYPE = "dockwatch.webhook.test"
+USER_AGENT = "dockwatch-webhooks"
 
 
-class Outcome(StrEnum):
-    """How one delivery ended."""
-
-    DELIVERED = "delivered"
-    FAILED = "failed"  # every attempt failed; the entry stays pending for a later retry
-    GONE = "gone"  # 410: the endpoint asked to be disabled
+class SecretError(ValueError):
+    """A ``whsec_`` secret that cannot sign; the message is one line."""
 
 
 @dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Where to send notifications and the secret that signs them (``whsec_…``)."""
+class PostResult:
+    """One attempt's answer: the HTTP status (None when none came, ``error`` says why) and a
+    ``Retry-After`` in seconds, if the endpoint sent one."""
 
-    url: str
-    secret: str
+    status: int | None
+    error: str | None = None
+    retry_after: float | None = None
 
     @property
-    def key(self) -> str:
-        """A short stable name for Redis keys and the consumer group."""
-        return hashlib.sha256(self.url.encode()).hexdigest()[:16]
+    def delivered(self) -> bool:
+        """Whether the endpoint accepted the notification (any 2xx)."""
+        return self.status is not None and 200 <= self.status < 300
+
+    @property
+    def gone(self) -> bool:
+        """Whether the endpoint answered 410 Gone: it asks to be disabled."""
+        return self.status == httpx.codes.GONE
 
 
-def _secret_bytes(secret: str) -> bytes:
-    return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+def new_secret() -> str:
+    """A fresh ``whsec_…`` secret (24 random bytes, base64)."""
+    return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
 
 
-def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
-    """The ``webhook-signature`` value for one message."""
-    content = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(_secret_bytes(secret), content, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
-
-
-def verify(secret: str, headers: Mapping[str, str], body: bytes, *, now: float) -> bool:
-    """Whether a received webhook is authentic and fresh (what a receiver should check)."""
+def check_secret(secret: str) -> str:
+    """The secret if it is ``whsec_`` plus base64 of 24 to 64 bytes; raises SecretError."""
+    if not secret.startswith(SECRET_PREFIX):
+        raise SecretError(f"a webhook secret starts with {SECRET_PREFIX}")
     try:
-        msg_id, timestamp = headers["webhook-id"], int(headers["webhook-timestamp"])
-    except (KeyError, ValueError):
-        return False
-    if abs(now - timestamp) > TOLERANCE_SECONDS:
-        return False
-    expected = sign(secret, msg_id, timestamp, body)
-    offered = headers.get("webhook-signature", "").split()
-    return any(hmac.compare_digest(expected, candidate) for candidate in offered)
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX), validate=True)
+    except (binascii.Error, ValueError):
+        raise SecretError("a webhook secret is whsec_ followed by base64") from None
+    if not 24 <= len(key) <= 64:
+        raise SecretError(f"a webhook secret holds 24 to 64 bytes, this one {len(key)}")
+    return secret
 
 
-def deliver(
-    http: httpx.Client,
-    endpoint: Endpoint,
-    event: dict[str, Any],
-    *,
-    attempts: int = DEFAULT_ATTEMPTS,
-    clock: Callable[[], float] = time.time,
-    sleep: Callable[[float], None] = time.sleep,
-) -> Outcome:
-    """POST one CloudEvent, retrying failures with backoff; 410 is final."""
-    body = compact_json(event).encode()
-    delay = BACKOFF_INITIAL_SECONDS
-    for attempt in range(1, attempts + 1):
-        timestamp = int(clock())
-        headers = {
-            "content-type": "application/cloudevents+json",
-            "webhook-id": str(event["id"]),
-            "webhook-timestamp": str(timestamp),
-            "webhook-signature": sign(endpoint.secret, str(event["id"]), timestamp, body),
-        }
-        try:
-            response = http.post(endpoint.url, content=body, headers=headers)
-        except httpx.TransportError as error:
-            reason = f"{type(error).__name__}: {error}"
-        else:
-            if response.is_success:
-                return Outcome.DELIVERED
-            if response.status_code == httpx.codes.GONE:
-                return Outcome.GONE
-            reason = f"HTTP {response.status_code}"
-        if attempt < attempts:
-            log.warning(
-                "webhook %s attempt %d failed (%s); retry in %.1f s",
-                endpoint.url,
-                attempt,
-                reason,
-                delay,
-            )
-            sleep(delay * random.uniform(0.5, 1.0))  # jitter: endpoints recovering get spread out
-            delay = min(delay * 2, BACKOFF_MAX_SECONDS)
-    log.warning("webhook %s: %d attempts failed for %s", endpoint.url, attempts, event["id"])
-    return Outcome.FAILED
+def signed_headers(secret: str, msg_id: str, body: str, now: dt.datetime) -> dict[str, str]:
+    """The Standard Webhooks headers (and content type) for ``body`` sent at ``now``."""
+    stamp = dt.datetime.fromtimestamp(int(now.timestamp()), dt.UTC)
+    return {
+        "content-type": CONTENT_TYPE,
+        "user-agent": USER_AGENT,
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(stamp.timestamp())),
+        "webhook-signature": Webhook(secret).sign(msg_id, stamp, body),
+    }
 
 
-def disabled_key(stream: str, endpoint: Endpoint) -> str:
-    """The Redis flag marking an endpoint disabled (by a 410)."""
-    return f"{stream}:webhook:{endpoint.key}:disabled"
+def post_event(
+    http: httpx.Client, url: str, secret: str, event: dict[str, Any], *, clock: Clock = utc_now
+) -> PostResult:
+    """POST one signed CloudEvent; never raises for the endpoint's faults.
+
+    A transport error (refused, timeout, TLS…) is a result with ``status`` None and a one-line
+    ``error`` naming its kind, never the URL (which may carry a token in its query string).
+    """
+    body = compact_json(event)
+    headers = signed_headers(secret, str(event["id"]), body, clock())
+    try:
+        response = http.post(url, content=body.encode(), headers=headers)
+    except httpx.HTTPError as error:
+        return PostResult(None, _error_line(error))
+    retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
+    return PostResult(response.status_code, None, retry_after)
 
 
-def enable(client: redis.Redis, stream: str, endpoint: Endpoint) -> None:
-    """Re-enable an endpoint that answered 410 (an operator's decision)."""
-    client.delete(disabled_key(stream, endpoint))
+def probe_event(endpoint_id: int, now: dt.datetime) -> dict[str, Any]:
+    """A CloudEvent of type ``dockwatch.webhook.test`` for ``dockwatch webhooks test``."""
+    return {
+        "specversion": "1.0",
+        "id": f"test-{endpoint_id}-{secrets.token_hex(8)}",
+        "source": "dockwatch",
+        "type": TEST_TYPE,
+        "subject": str(endpoint_id),
+        "time": format_instant(now),
+        "datacontenttype": "application/json",
+        "data": {"message": "a test delivery from dockwatch webhooks test"},
+    }
 
 
-def run_webhook_forever(
-    client: redis.Redis,
-    http: httpx.Client,
-    endpoint: Endpoint,
-    *,
-    stream: str,
-    stop: threading.Event | None = None,
-    attempts: int = DEFAULT_ATTEMPTS,
-    sleep: Callable[[float], None] = time.sleep,
-    claim_idle_ms: int = 60_000,
-) -> Outcome | None:
-    """Deliver the stream to one endpoint until ``stop``; returns ``GONE`` if it was disabled."""
-    if client.exists(disabled_key(stream, endpoint)):
-        log.warning("webhook %s is disabled (it answered 410)", endpoint.url)
-        return Outcome.GONE
-    subscriber = Subscriber(
-        client,
-        stream,
-        group=f"webhook:{endpoint.key}",
-        consumer="sender",
-        claim_idle_ms=claim_idle_ms,
-    )
-    subscriber.ensure_group()
-    for delivery in subscriber.events(stop=stop):
-        outcome = deliver(http, endpoint, delivery.event, attempts=attempts, sleep=sleep)
-        if outcome is Outcome.DELIVERED:
-            subscriber.ack(delivery)
-        elif outcome is Outcome.GONE:
-            client.set(disabled_key(stream, endpoint), "410")
-            log.warning("webhook %s answered 410 Gone: disabled", endpoint.url)
-            return Outcome.GONE
-    return None
+def _error_line(error: httpx.HTTPError) -> str:
+    # httpx's messages can quote the URL; the kind of error is what the operator needs.
+    kind = type(error).__name__
+    if isinstance(error, httpx.TimeoutException):
+        return f"{kind}: no answer in time"
+    if isinstance(error, httpx.ConnectError):
+        return f"{kind}: connection failed"
+    return kind

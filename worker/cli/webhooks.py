@@ -1,0 +1,198 @@
+"""``dockwatch webhooks``: register, list, remove, enable and test endpoints; ``deliver`` runs them.
+
+Endpoints live in the database, so every process sees the same ones. ``add`` prints one JSON
+line ``{"id": …, "url": …, "secret": "whsec_…"}`` — the only place a secret is ever printed.
+``list`` shows each endpoint's delivery state (last status, failures in a row, next attempt);
+its URLs are shown without query string or credentials. ``test`` sends one signed delivery of
+type ``dockwatch.webhook.test`` and prints the answer's status (exit 1 unless it is a 2xx).
+``deliver`` is the long-running delivery (``dockwatch run`` starts it; compose runs it as the
+``webhooks`` service) until SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import click
+import httpx
+
+from models.clock import utc_now
+from models.compact_json import compact_json
+from models.db import session_scope
+from models.redact import without_credentials
+from models.stream import NOTIFICATION_TYPES
+from models.webhook_endpoints import (
+    EndpointNotFound,
+    get_endpoint,
+    list_endpoints,
+    public_view,
+    set_enabled,
+)
+from settings import load_settings
+from worker.bootstrap import connect_database, connect_redis
+from worker.cli.errors import fail, one_line_errors
+from worker.cli.signals import stop_on_signals
+from worker.notify.webhook_delivery import run_webhooks_forever
+from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
+from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
+
+ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1))
+COLUMNS = ("id", "enabled", "delivered", "last_status", "failures_in_a_row", "next_attempt_at")
+
+
+def _url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    try:
+        return check_url(value)
+    except EndpointUrlError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _secret(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str:
+    try:
+        return new_secret() if value is None else check_secret(value)
+    except SecretError as error:
+        raise click.BadParameter(str(error)) from None
+
+
+def _not_found(error: EndpointNotFound) -> None:
+    fail(f"{error}; `dockwatch webhooks list` shows the endpoints")
+
+
+@click.group()
+def webhooks() -> None:
+    """Webhook endpoints: Standard Webhooks-signed POSTs of every notification."""
+    # httpx's request lines carry an endpoint's whole URL (a token in its query string too):
+    # never logged, even with -v.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+@webhooks.command()
+@click.argument("url", callback=_url)
+@click.option("--secret", callback=_secret, help="A whsec_… signing secret [default: a new one].")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(NOTIFICATION_TYPES),
+    help="Only notifications of this type (repeatable) [default: every type].",
+)
+@one_line_errors
+def add(url: str, secret: str, types: tuple[str, ...]) -> None:
+    """Register an endpoint; prints its id, URL and secret as one JSON line."""
+    settings = load_settings()
+    engine = connect_database(settings.database_url)
+    redis_client = connect_redis(settings.redis_url)
+    try:
+        endpoint = register(
+            engine,
+            redis_client,
+            settings.stream,
+            url=url,
+            secret=secret,
+            event_types=types,
+            now=utc_now(),
+        )
+    finally:
+        engine.dispose()
+        redis_client.close()
+    click.echo(compact_json({"id": endpoint.id, "url": url, "secret": secret}))
+
+
+@webhooks.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON array (no secrets).")
+@one_line_errors
+def list_command(as_json: bool) -> None:
+    """The endpoints and the state of their deliveries."""
+    engine = connect_database(load_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            views = [public_view(endpoint) for endpoint in list_endpoints(session)]
+    finally:
+        engine.dispose()
+    if as_json:
+        click.echo(compact_json(views))
+        return
+    if not views:
+        click.echo("no webhook endpoints (add one with `dockwatch webhooks add URL`)")
+        return
+    click.echo("  ".join(COLUMNS) + "  types  url")
+    for view in views:
+        cells = ["-" if view[name] is None else str(view[name]) for name in COLUMNS]
+        types = ",".join(view["types"]) or "all"
+        reason = f"  ({view['disabled_reason']})" if view["disabled_reason"] else ""
+        click.echo("  ".join([*cells, types, view["url"]]) + reason)
+
+
+@webhooks.command()
+@ENDPOINT_ID
+@one_line_errors
+def remove(endpoint_id: int) -> None:
+    """Delete an endpoint and what it had pending."""
+    settings = load_settings()
+    engine = connect_database(settings.database_url)
+    redis_client = connect_redis(settings.redis_url)
+    try:
+        unregister(engine, redis_client, settings.stream, endpoint_id)
+    except EndpointNotFound as error:
+        _not_found(error)
+    finally:
+        engine.dispose()
+        redis_client.close()
+    click.echo(f"removed webhook endpoint {endpoint_id}")
+
+
+@webhooks.command()
+@ENDPOINT_ID
+@one_line_errors
+def enable(endpoint_id: int) -> None:
+    """Re-enable an endpoint (after a 410): its pending notifications go out at once."""
+    engine = connect_database(load_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            set_enabled(session, endpoint_id, True)
+    except EndpointNotFound as error:
+        _not_found(error)
+    finally:
+        engine.dispose()
+    click.echo(f"enabled webhook endpoint {endpoint_id}")
+
+
+@webhooks.command()
+@ENDPOINT_ID
+@one_line_errors
+def test(endpoint_id: int) -> None:
+    """Send one signed test delivery now; prints the answer's status."""
+    settings = load_settings()
+    engine = connect_database(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            endpoint = get_endpoint(session, endpoint_id)
+    except EndpointNotFound as error:
+        _not_found(error)
+    finally:
+        engine.dispose()
+    event = probe_event(endpoint_id, utc_now())
+    with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
+        result = post_event(http, endpoint.url, endpoint.secret, event)
+    shown = without_credentials(endpoint.url)
+    if result.status is None:
+        fail(f"webhook endpoint {endpoint_id} ({shown}) did not answer: {result.error}")
+    click.echo(compact_json({"id": endpoint_id, "status": result.status}))
+    if not result.delivered:
+        fail(f"webhook endpoint {endpoint_id} ({shown}) answered {result.status}, not a 2xx")
+
+
+@webhooks.command()
+@one_line_errors
+def deliver() -> None:
+    """Deliver notifications to every enabled endpoint until stopped."""
+    settings = load_settings()
+    engine = connect_database(settings.database_url, migrate=False)
+    redis_client = connect_redis(settings.redis_url)
+    stop = stop_on_signals()
+    try:
+        with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
+            run_webhooks_forever(engine, redis_client, http, stream=settings.stream, stop=stop)
+    finally:
+        engine.dispose()
+        redis_client.close()
