@@ -37,7 +37,8 @@ from fake_upstream.history import generate_history
 from fake_upstream.server import FakeUpstream
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
-from worker.cli.supervisor import check_port, die_with_parent
+from worker.cli.listener import check_port
+from worker.cli.supervisor import die_with_parent
 
 # The folder holding this package and, beside it, the product's (a checkout or site-packages). It
 # goes on the main job's PYTHONPATH: the job runs the same code as the demo from any directory.

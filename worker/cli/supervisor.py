@@ -27,7 +27,8 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from settings import Settings
-from worker.bootstrap import ServiceError, connect_database, connect_redis
+from worker.bootstrap import connect_database, connect_redis
+from worker.cli.listener import check_port
 from worker.cli.progress import ProgressReporter, fill_already_done
 from worker.schedule import cadence_for, expires
 
@@ -196,20 +197,6 @@ class Supervisor:
                 log.warning("%s did not stop in time; killing it", running.child.name)
             running.kill_group(signal.SIGKILL)
             running.process.wait()
-
-
-def check_port(host: str, port: int) -> None:
-    """Fail with one line when the mirror's address cannot be bound."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise ServiceError(
-                f"cannot serve the mirror on {host}:{port}: {error.strerror or error}. "
-                "Stop what uses that port or pass --port."
-            ) from None
 
 
 def probe_upstream(url: str, timeout: float = 3.0) -> str | None:
