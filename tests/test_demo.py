@@ -24,6 +24,19 @@ def demo_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m fake_upstream.demo ARGS`` to completion (for the ones that end at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "fake_upstream.demo", *args],
+        env=demo_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.slow
 def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
     redis_prefix: str, redis_client: redis.Redis, tmp_path: Path
@@ -83,15 +96,9 @@ def test_the_demo_refuses_a_key_prefix_in_use_and_deletes_nothing(
     redis_prefix: str, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     redis_client.set(f"{redis_prefix}:budget", "someone else's")
-    argv = ["--port", str(free_port()), "--exit-when-done", "--key-prefix", redis_prefix]
-    result = subprocess.run(
-        [sys.executable, "-m", "fake_upstream.demo", *argv],
-        env=demo_env(),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    port = str(free_port())
+    result = run_demo(
+        "--port", port, "--exit-when-done", "--key-prefix", redis_prefix, cwd=tmp_path
     )
 
     assert result.returncode == 1
@@ -128,15 +135,7 @@ def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--exit-when-done"],
-            env=demo_env(),
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_demo("--port", str(port), "--exit-when-done", cwd=REPO)
 
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -92,24 +94,29 @@ def test_a_bad_setting_fails_with_one_line_naming_it(redis_prefix: str) -> None:
     assert len(result.output.strip().splitlines()) == 1
 
 
+@contextmanager
+def subscribing(redis_prefix: str, cwd: Path, *args: str) -> Iterator[Any]:
+    """A real ``dockwatch subscribe ARGS`` on the test's stream, killed if still running."""
+    env = cli_env(f"sqlite:///{cwd / 'unused.db'}", redis_prefix, "http://127.0.0.1:9/2.2.0")
+    process = start_cli(env, "subscribe", *args, cwd=cwd)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
 def test_a_waiting_subscriber_says_what_it_listens_to_then_prints_and_stops_on_ctrl_c(
     redis_client: redis.Redis, redis_prefix: str, tmp_path: Path
 ) -> None:
-    env = cli_env(f"sqlite:///{tmp_path / 'unused.db'}", redis_prefix, "http://127.0.0.1:9/2.2.0")
-    process = start_cli(env, "subscribe", "--group", "waiting", cwd=tmp_path)
-    try:
-        assert process.stderr is not None
-        assert process.stdout is not None
+    with subscribing(redis_prefix, tmp_path, "--group", "waiting") as process:
         listening = process.stderr.readline()  # printed once the group exists, before any event
         ids = publish(redis_client, f"{redis_prefix}:events", "1")
         printed = process.stdout.readline()
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=30)
         rest = process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
     assert listening == (
         f"dockwatch: listening on stream '{redis_prefix}:events' as group 'waiting' (consumer"
@@ -123,18 +130,11 @@ def test_a_waiting_subscriber_says_what_it_listens_to_then_prints_and_stops_on_c
 def test_a_stream_deleted_under_a_subscriber_ends_it_with_one_line(
     redis_client: redis.Redis, redis_prefix: str, tmp_path: Path
 ) -> None:
-    env = cli_env(f"sqlite:///{tmp_path / 'unused.db'}", redis_prefix, "http://127.0.0.1:9/2.2.0")
-    process = start_cli(env, "subscribe", cwd=tmp_path)
-    try:
-        assert process.stderr is not None
+    with subscribing(redis_prefix, tmp_path) as process:
         process.stderr.readline()  # listening: the group exists and the read blocks
         redis_client.delete(f"{redis_prefix}:events")
         code = process.wait(timeout=30)
         error = process.stderr.read()
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
 
     assert code == 1
     assert error.count("\n") == 1, error
