@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from models.clock import utc_now
 from models.db import alembic_config
-from models.ll2.formats import format_instant
+from models.ll2.formats import format_instant, parse_datetime
 from models.redact import redact_text
 from models.redis_client import make_redis
 from models.status import BudgetReader, read_status
@@ -151,7 +151,10 @@ def budget_line(budget: Mapping[str, Any] | None) -> str:
 
 
 def _instant(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
+    """An instant of the report (written by ``format_instant``) as aware UTC."""
+    moment = parse_datetime(text)
+    assert moment is not None  # callers pass a string
+    return moment
 
 
 def _clock(moment: dt.datetime) -> str:
