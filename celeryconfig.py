@@ -16,8 +16,14 @@ _cadence = cadence_for(_settings)
 
 broker_url = _settings.redis_url
 broker_connection_retry_on_startup = True
-broker_transport_options = {"visibility_timeout": 3 * 3600, "global_keyprefix": ""}
-task_default_queue = f"{_settings.key_prefix}:tasks"
+# Every key Celery writes (the queue, kombu's exchange bindings, unacked messages) goes under
+# the key prefix, so deployments sharing a Redis never meet and deleting ``<prefix>:*`` leaves
+# nothing behind. The queue's list is ``<prefix>:tasks``.
+broker_transport_options = {
+    "visibility_timeout": 3 * 3600,
+    "global_keyprefix": f"{_settings.key_prefix}:",
+}
+task_default_queue = "tasks"
 task_ignore_result = True
 task_acks_late = True
 task_reject_on_worker_lost = True

@@ -1,6 +1,14 @@
-"""Run the mirror app with uvicorn (used by ``dockwatch serve`` and ``dockwatch run``)."""
+"""Run the mirror app with uvicorn (used by ``dockwatch serve`` and ``dockwatch run``).
+
+The caller binds the listening socket (so a busy port is its one-line error, never uvicorn's
+log line and exit code); uvicorn serves on it until SIGINT or SIGTERM.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import logging
+import socket
 
 import uvicorn
 from sqlalchemy.engine import Engine
@@ -13,8 +21,7 @@ from models.status import BudgetReader
 
 def serve(
     engine: Engine,
-    host: str = "127.0.0.1",
-    port: int = 8000,
+    listener: socket.socket,
     *,
     trust_proxy: bool = False,
     upstream_base: str = DEFAULT_UPSTREAM,
@@ -25,8 +32,8 @@ def serve(
     keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
     log_level: str = "info",
 ) -> None:
-    """Serve the mirror in the foreground until interrupted; ``/events`` reads ``stream`` on
-    the Redis at ``redis_url`` (None: it answers 503)."""
+    """Serve the mirror on ``listener`` (a bound, listening TCP socket) in the foreground;
+    ``/events`` reads ``stream`` on the Redis at ``redis_url`` (None: it answers 503)."""
     feed = None
     if redis_url is not None:
         feed = EventFeed(StreamFanout(redis_url, stream), keepalive_seconds)
@@ -39,4 +46,11 @@ def serve(
         event_feed=feed,
     )
     # proxy_headers=False: forwarded headers are the app's decision (trust_proxy), not uvicorn's.
-    uvicorn.run(app, host=host, port=port, log_level=log_level, proxy_headers=False)
+    config = uvicorn.Config(app, log_level=log_level, proxy_headers=False)
+    host, port = listener.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    # uvicorn announces itself only when it binds; the socket already listens, so say it here.
+    logging.getLogger("uvicorn.error").info("mirror serving on http://%s:%d", shown, port)
+    # As uvicorn.run: the server stops on Ctrl-C, then re-raises it; that is the normal end.
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.Server(config).run(sockets=[listener])

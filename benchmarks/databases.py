@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from benchmarks.notify_latency import scratch_database
-from harness.redis_keys import drop_keys
+from harness.redis_keys import TEST_REDIS_URL, drop_keys
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
 
@@ -29,7 +29,7 @@ POSTGRES_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get(
     "DOCKWATCH_BENCH_REDIS_URL",
-    os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
+    TEST_REDIS_URL,
 )
 
 

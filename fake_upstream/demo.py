@@ -6,14 +6,14 @@ SQLite database, the local Redis, a key prefix and stream of its own) and, once 
 is done, docks a spacecraft at the ISS and undocks it again, reporting when each notification
 reaches the stream. It prints the live page's URL, the ``dockwatch subscribe`` and
 ``curl -N …/events`` commands for a second terminal and ``curl`` commands for the mirror.
-Ctrl-C stops everything and removes the files. Unlike the rest of this package it uses the
-product: its settings, its Redis helpers, and ``worker.cli run`` as the main job in a child
+Ctrl-C stops everything and removes its files and its Redis keys (it refuses a key prefix or
+stream already in use, so it only ever deletes its own). Unlike the rest of this package it uses
+the product: its settings, its Redis helpers, and ``worker.cli run`` as the main job in a child
 process.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import os
@@ -26,6 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -38,14 +39,15 @@ from fake_upstream.history import generate_history
 from fake_upstream.server import FakeUpstream
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
-from worker.cli.supervisor import check_port, die_with_parent
+from worker.cli.listener import check_port
+from worker.cli.supervisor import die_with_parent
+from worker.notify.subscriber import dead_letter_stream
 
 # The folder holding this package and, beside it, the product's (a checkout or site-packages). It
 # goes on the main job's PYTHONPATH: the job runs the same code as the demo from any directory.
 SOURCE_ROOT = Path(__file__).resolve().parent.parent
 # Demo time runs fast: 1800 requests an hour makes the poll come every ~2.7 s, not every 320 s.
 DEMO_RATE_PER_HOUR = 1800
-DEMO_KEY_TTL_SECONDS = 3600  # the demo's Redis keys outlive it a little, for a late subscriber
 LOCATION_HARMONY_FORWARD = 19  # an ISS port
 CONFIG_CARGO_DRAGON = 7
 VEHICLE = "Cargo Dragon C213 (demo)"
@@ -59,28 +61,22 @@ class Stopped(Exception):
     """Ctrl-C or SIGTERM."""
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """The demo's options."""
-    parser = argparse.ArgumentParser(prog="dockwatch demo", description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=8000, help="mirror port (default 8000)")
-    parser.add_argument("--events", type=int, default=650, help="historical events to replay")
-    parser.add_argument(
-        "--pause", type=float, default=10.0, help="seconds before the docking and the undocking"
-    )
-    parser.add_argument(
-        "--exit-when-done", action="store_true", help="stop after the undocking (for CI)"
-    )
-    parser.add_argument("--key-prefix", help="Redis key prefix (default: a new dockwatch-demo-*)")
-    parser.add_argument("--stream", help="notification stream (default: <key prefix>:events)")
-    return parser.parse_args(argv)
+@dataclass(frozen=True)
+class DemoOptions:
+    """The demo's options (``dockwatch demo --help`` describes them)."""
+
+    port: int = 8000
+    events: int = 650
+    pause: float = 10.0
+    exit_when_done: bool = False
+    key_prefix: str | None = None
+    stream: str | None = None
 
 
 class Demo:
     """One demo run; ``run`` returns the exit code."""
 
-    def __init__(
-        self, args: argparse.Namespace, settings: Settings, out: TextIO = sys.stdout
-    ) -> None:
+    def __init__(self, args: DemoOptions, settings: Settings, out: TextIO = sys.stdout) -> None:
         self.args = args
         self.settings = settings
         self.out = out
@@ -91,10 +87,12 @@ class Demo:
         self.stream = args.stream or f"{self.prefix}:events"
         self.workdir = Path(tempfile.mkdtemp(prefix="dockwatch-demo-"))
         self.log_path = self.workdir / "dockwatch-run.log"
+        self.database_url = f"sqlite:///{self.workdir / 'demo.db'}"
         self.mirror = f"http://127.0.0.1:{args.port}"
         self.job: subprocess.Popen[bytes] | None = None
         self.fake: FakeUpstream | None = None
         self.redis: redis.Redis | None = None
+        self.owns_keys = False  # set once the prefix and stream are known to be unused
 
     # ------------------------------------------------------------------ output and waiting
     def say(self, text: str = "") -> None:
@@ -132,6 +130,7 @@ class Demo:
         try:
             self.redis = connect_redis(self.settings.redis_url)
             check_port("127.0.0.1", self.args.port)
+            self._claim_keys()
             self._start_upstream()
             self._start_job()
             self._introduce()
@@ -146,7 +145,7 @@ class Demo:
             return 0
         except (DemoFailed, ServiceError) as error:
             self.out.flush()
-            print(f"dockwatch demo: {error}", file=sys.stderr)
+            print(f"dockwatch: {error}", file=sys.stderr)
             return 1
         finally:
             self._tear_down()
@@ -162,7 +161,7 @@ class Demo:
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKWATCH_")}
         env.update(
             DOCKWATCH_UPSTREAM_URL=self.fake.base_url,
-            DOCKWATCH_DATABASE_URL=f"sqlite:///{self.workdir / 'demo.db'}",
+            DOCKWATCH_DATABASE_URL=self.database_url,
             DOCKWATCH_REDIS_URL=self.settings.redis_url,
             DOCKWATCH_KEY_PREFIX=self.prefix,
             DOCKWATCH_STREAM=self.stream,
@@ -197,13 +196,16 @@ class Demo:
         self.say(f"  replay upstream  {self.fake.base_url} ({len(self.fake.ids)} docking events:")
         self.say("                   2 real LL2 samples + generated history)")
         self.say(f"  main job         dockwatch run --port {self.args.port}, log: {self.log_path}")
-        self.say(f"  database         {self.workdir / 'demo.db'} (SQLite, removed at the end)")
+        self.say(f"  database         {self.database_url} (removed at the end)")
         self.say(f"  budget           {DEMO_RATE_PER_HOUR} requests/hour: a poll every ~3 s")
         self.say()
         self.say(f"Open the live page in a browser: {self.mirror}/")
         self.say("In a second terminal, watch the notifications arrive:")
         self.say(f"  {redis_env}DOCKWATCH_STREAM={self.stream} {command} subscribe --from-start")
         self.say(f"  curl -N {self.mirror}/events")
+        self.say("The README's Python examples read the demo's data and stream with:")
+        self.say(f"  export {redis_env}DOCKWATCH_STREAM={self.stream} "
+                 f"DOCKWATCH_DATABASE_URL={self.database_url}")  # fmt: skip
         self.say()
 
     def _play(self) -> None:
@@ -274,6 +276,42 @@ class Demo:
                  f"{time.monotonic() - start:.1f} s")  # fmt: skip
         return cursor
 
+    # ------------------------------------------------------------------------ Redis keys
+    def _stream_keys(self) -> set[str]:
+        return {self.stream, dead_letter_stream(self.stream)}
+
+    def _own_keys(self) -> set[bytes]:
+        """Every key of the demo: its prefix's (budget, lock, Celery's queue), its streams."""
+        assert self.redis is not None
+        keys = set(self.redis.scan_iter(match=f"{self.prefix}:*", count=1000))
+        return keys | {key.encode() for key in self._stream_keys()}
+
+    def _claim_keys(self) -> None:
+        """Refuse a key prefix or stream already in use: the demo deletes its keys at the end.
+
+        An empty stream is fine (a subscriber started first creates it with its group).
+        """
+        assert self.redis is not None
+        streams = self._stream_keys()
+        used = [
+            key.decode()
+            for key in self.redis.scan_iter(match=f"{self.prefix}:*", count=1000)
+            if key.decode() not in streams
+        ]
+        used += [key for key in streams if self._holds_data(key)]
+        if used:
+            raise DemoFailed(
+                f"Redis key {sorted(used)[0]!r} already exists: pass another --key-prefix or"
+                " --stream (the demo deletes its keys when it ends)"
+            )
+        self.owns_keys = True
+
+    def _holds_data(self, key: str) -> bool:
+        assert self.redis is not None
+        kind: Any = self.redis.type(key)
+        length: Any = self.redis.xlen(key) if kind == b"stream" else 0
+        return kind != b"none" and (kind != b"stream" or int(length) > 0)
+
     def _tear_down(self) -> None:
         if self.job is not None and self.job.poll() is None:
             self.say("stopping the main job ...")
@@ -287,23 +325,21 @@ class Demo:
         if self.fake is not None:
             self.fake.stop()
         if self.redis is not None:
-            with contextlib.suppress(redis.RedisError):
-                for key in self.redis.scan_iter(match=f"{self.prefix}*", count=1000):
-                    self.redis.expire(key, DEMO_KEY_TTL_SECONDS)
-                self.redis.expire(self.stream, DEMO_KEY_TTL_SECONDS)
+            if self.owns_keys:
+                with contextlib.suppress(redis.RedisError):
+                    self.redis.delete(*self._own_keys())
             self.redis.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the demo until its script ends (``--exit-when-done``) or Ctrl-C."""
-    args = parse_args(argv)
+def main(options: DemoOptions) -> int:
+    """Run the demo until its script ends (``exit_when_done``) or Ctrl-C; the exit code."""
     try:
         settings = load_settings()
     except SettingsError as error:
-        print(f"dockwatch demo: {error}", file=sys.stderr)
+        print(f"dockwatch: {error}", file=sys.stderr)
         return 2
-    demo = Demo(args, settings)
+    demo = Demo(options, settings)
 
     def request_stop(_signum: int, _frame: object) -> None:
         demo.stop.set()
@@ -314,4 +350,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # ``python -m fake_upstream.demo`` is ``dockwatch demo``: one set of options, one help text.
+    from worker.cli.demo import demo_command
+
+    demo_command(prog_name="dockwatch demo")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from typing import Any
 
 import redis
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
+from harness.redis_keys import TEST_REDIS_URL
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_event
 from models.tables import DockingEvent
@@ -26,7 +26,6 @@ from worker.sync.unit_of_work import Recorder, UnitOfWork
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import UpstreamClient, build_http_client
 
-REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"
 
 
@@ -45,7 +44,7 @@ class SyncHarness:
         timeout: float = 5.0,
         max_attempts: int = 3,
         max_wait: float = 5.0,
-        redis_url: str = REDIS_URL,
+        redis_url: str = TEST_REDIS_URL,
     ) -> None:
         self.engine = engine
         self.fake = fake

@@ -9,8 +9,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, make_url
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel import Session, create_engine
 
@@ -26,6 +27,22 @@ class DatabaseError(Exception):
 def is_sqlite(url: str) -> bool:
     """Whether the URL names an SQLite database."""
     return url.startswith("sqlite")
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file an SQLite URL names (``sqlite:///./dockwatch.db`` → ``dockwatch.db``).
+
+    None for another database, an in-memory one, a ``file:`` URI or a URL that does not parse.
+    """
+    if not is_sqlite(url):
+        return None
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
 
 
 def _tune_sqlite(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

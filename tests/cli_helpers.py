@@ -8,7 +8,9 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from harness.redis_keys import TEST_REDIS_URL
+
+REDIS_URL = TEST_REDIS_URL
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -3,7 +3,9 @@
 Every test that takes ``engine`` (or ``database_url``/``session``) runs once on SQLite and once
 on PostgreSQL; ``DOCKWATCH_TEST_DBS=sqlite`` (or ``postgresql``) restricts the run to one.
 PostgreSQL tests get a fresh schema in the ``test`` database; Redis tests get a unique key
-prefix (and stream name) whose keys are deleted afterwards.
+prefix (and stream name) whose keys are deleted afterwards. Every prefix of one run starts with
+the run's own marker, and the run fails when any key holding that marker is left in Redis at
+its end (other runs on the same Redis have markers of their own, so they never interfere).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
-from harness.redis_keys import drop_keys
+from harness.redis_keys import TEST_REDIS_URL, drop_keys, keys_containing
 from harness.sync_rig import SyncHarness
 from models import tables  # noqa: F401 - registers the tables
 from models.db import make_engine
@@ -29,7 +31,9 @@ from models.db import make_engine
 POSTGRES_ADMIN_URL = os.environ.get(
     "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-REDIS_URL = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = TEST_REDIS_URL
+# Starts every Redis key prefix this test run hands out.
+RUN_MARKER = f"dwtest:{uuid.uuid4().hex[:6]}-"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 
@@ -77,10 +81,18 @@ def session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_redis_keys_left_behind() -> Iterator[None]:
+    """Fail the run when a key of one of its prefixes outlived the test that made it."""
+    yield
+    left = keys_containing(REDIS_URL, RUN_MARKER)
+    assert not left, f"the tests left {len(left)} keys in {REDIS_URL}: {left[:10]}"
+
+
 @pytest.fixture
 def redis_prefix() -> Iterator[str]:
     """A unique Redis key prefix; every key under it is deleted after the test."""
-    prefix = f"dwtest:{uuid.uuid4().hex[:12]}"
+    prefix = f"{RUN_MARKER}{uuid.uuid4().hex[:8]}"
     yield prefix
     drop_keys(REDIS_URL, prefix)
 

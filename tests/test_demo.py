@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import redis
 from click.testing import CliRunner
 
 from tests.cli_helpers import REDIS_URL, REPO, dockwatch_argv
@@ -23,9 +24,22 @@ def demo_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``python -m fake_upstream.demo ARGS`` to completion (for the ones that end at once)."""
+    return subprocess.run(
+        [sys.executable, "-m", "fake_upstream.demo", *args],
+        env=demo_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
 @pytest.mark.slow
 def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
-    redis_prefix: str, tmp_path: Path
+    redis_prefix: str, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     stream = f"{redis_prefix}:events"
     # The second terminal: started first, it creates its group; --from-start covers any race.
@@ -63,14 +77,38 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
     assert "curl -s 'http://127.0.0.1:" in story
     assert f"Open the live page in a browser: http://127.0.0.1:{port}/" in story
     assert f"curl -N http://127.0.0.1:{port}/events" in story
+    assert "DOCKWATCH_DATABASE_URL=sqlite:///" in story
+    # Its keys (budget, lock, Celery's queue and bindings) and its stream are gone with it.
+    assert list(redis_client.scan_iter(match=f"*{redis_prefix}*")) == []
 
 
-def test_dockwatch_demo_runs_the_packaged_demo() -> None:
-    result = CliRunner().invoke(dockwatch_cli, ["demo", "--help"])
+def test_demo_help_reads_like_the_other_commands() -> None:
+    demo = CliRunner().invoke(dockwatch_cli, ["demo", "--help"], prog_name="dockwatch")
+    sync = CliRunner().invoke(dockwatch_cli, ["sync", "--help"], prog_name="dockwatch")
 
-    assert result.exit_code == 0
-    assert "usage: dockwatch demo" in result.output
-    assert "--exit-when-done" in result.output
+    assert demo.exit_code == 0
+    assert demo.output.startswith("Usage: dockwatch demo [OPTIONS]\n\n  The offline demo")
+    assert sync.output.startswith("Usage: dockwatch sync [OPTIONS]\n\n")
+    assert "\nOptions:\n" in demo.output
+    assert "\nOptions:\n" in sync.output
+    assert "--exit-when-done" in demo.output
+    assert "[default: 8000]" in demo.output
+
+
+def test_the_demo_refuses_a_key_prefix_in_use_and_deletes_nothing(
+    redis_prefix: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    redis_client.set(f"{redis_prefix}:budget", "someone else's")
+    port = str(free_port())
+    result = run_demo(
+        "--port", port, "--exit-when-done", "--key-prefix", redis_prefix, cwd=tmp_path
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(f"dockwatch: Redis key '{redis_prefix}:budget' already exists")
+    assert "--key-prefix" in result.stderr
+    assert redis_client.get(f"{redis_prefix}:budget") == b"someone else's"
 
 
 def test_the_demo_and_its_data_import_nothing_from_tests(tmp_path: Path) -> None:
@@ -100,17 +138,10 @@ def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = subprocess.run(
-            [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--exit-when-done"],
-            env=demo_env(),
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        result = run_demo("--port", str(port), "--exit-when-done", cwd=REPO)
 
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith("dockwatch: cannot serve the mirror")
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr

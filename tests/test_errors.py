@@ -103,14 +103,19 @@ def test_invalid_setting_stops_run_naming_the_variable(
     assert_one_line(result.stderr, f"invalid setting {variable}")
 
 
-def test_run_on_a_busy_port_is_one_line(env: dict[str, str], tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["run", "serve"])
+def test_a_busy_port_is_one_line_and_exit_1(
+    env: dict[str, str], tmp_path: Path, command: str
+) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
-        result = run_cli(env, "run", "--port", str(busy.getsockname()[1]), cwd=tmp_path)
+        result = run_cli(env, command, "--port", str(busy.getsockname()[1]), cwd=tmp_path)
 
     assert result.returncode == 1
-    assert_one_line(result.stderr, "cannot serve the mirror", "--port")
+    assert_one_line(
+        result.stderr, "dockwatch: cannot serve the mirror", "Address already in use", "--port"
+    )
 
 
 @pytest.mark.slow

@@ -12,20 +12,24 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import redis
 from sqlmodel import SQLModel
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history, make_event
 from models.db import make_engine
 from settings import ENV_PREFIX, Settings
-from tests.cli_helpers import REPO, cli_env
+from tests.cli_helpers import REDIS_URL, REPO, cli_env
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
+from worker.cli.errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_STALE
 
 README = (REPO / "README.md").read_text()
 SELECTION = "tests/test_compose.py -x -q"
@@ -144,22 +148,94 @@ def test_the_settings_table_states_the_real_defaults() -> None:
             assert written == str(default), name
 
 
-def test_the_readme_python_examples_compile_and_the_offline_query_runs(
+def readme_block(needle: str) -> str:
+    return next(block for block in readme_blocks("python") if needle in block)
+
+
+def test_the_readme_python_examples_compile_and_the_offline_query_reads_the_database_setting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     blocks = readme_blocks("python")
     assert len(blocks) == 3  # the subscriber, the webhook receiver, the offline query
     for block in blocks:
         compile(block, "README.md", "exec")
-    monkeypatch.chdir(tmp_path)
-    engine = make_engine("sqlite:///./dockwatch.db")
+    monkeypatch.chdir(tmp_path)  # no ./dockwatch.db here: the setting must be read
+    url = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     engine.dispose()
-    offline = next(block for block in blocks if "query_events" in block)
+    monkeypatch.setenv("DOCKWATCH_DATABASE_URL", url)
 
-    exec(offline, {})
+    exec(readme_block("query_events"), {})
 
     assert capsys.readouterr().out.strip() == "0 []"
+    assert not (tmp_path / "dockwatch.db").exists()
+
+
+def test_the_readme_subscriber_follows_the_stream_setting_and_ends_cleanly_on_ctrl_c(
+    redis_client: redis.Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    stream = f"{redis_prefix}:events"
+    env = clean_env(
+        DOCKWATCH_REDIS_URL=REDIS_URL,
+        DOCKWATCH_STREAM=stream,
+        PYTHONPATH=str(REPO),
+        PYTHONUNBUFFERED="1",
+    )
+    example = subprocess.Popen(
+        [sys.executable, "-c", readme_block("Subscriber(")],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        event = {
+            "id": "e1",
+            "type": "docking_event.docked",
+            "subject": "7",
+            "data": {"docking_event": {"docking": "2025-04-04T02:05:33Z"}},
+        }
+        redis_client.xadd(stream, {"event": json.dumps(event)})
+        assert example.stdout is not None
+        # Bounded: an example on another stream would wait forever.
+        assert select.select([example.stdout], [], [], 30)[0], "the example printed nothing"
+        printed = example.stdout.readline()
+        example.send_signal(signal.SIGINT)
+        code = example.wait(timeout=30)
+        errors = example.communicate()[1]
+    finally:
+        if example.poll() is None:
+            example.kill()
+            example.wait()
+
+    assert printed == "docked: 7 2025-04-04T02:05:33Z\n"
+    assert code == 0
+    assert errors == ""
+
+
+TROUBLE = README[README.index("## Troubleshooting") : README.index("## Development")]
+SOURCES = "\n".join(
+    path.read_text()
+    for package in ("worker", "models", "fake_upstream", "settings.py")
+    for path in ([REPO / package] if package.endswith(".py") else (REPO / package).rglob("*.py"))
+)
+
+
+def test_the_troubleshooting_messages_are_ones_the_code_prints() -> None:
+    messages = re.findall(r"^\| `dockwatch: ([^`]+)`", TROUBLE, re.MULTILINE)
+    assert len(messages) >= 8
+    for message in messages:
+        # The fixed words before the first placeholder (an elision, a quoted name, a URL).
+        fixed = re.split(r"…|'|redis://|127\.0\.0\.1|DOCKWATCH_", message)[0]
+        assert len(fixed) >= 10, message
+        assert fixed in SOURCES, message
+
+
+def test_the_troubleshooting_exit_codes_are_the_code_s() -> None:
+    codes = {int(code) for code in re.findall(r"`(\d+)` ", TROUBLE.split("\n\n")[1])}
+    assert {0, EXIT_FAILURE, EXIT_CONFIG, EXIT_STALE} <= codes
 
 
 def test_the_readme_names_the_real_commands() -> None:

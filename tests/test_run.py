@@ -16,8 +16,9 @@ from fake_upstream import FakeUpstream
 from tests.cli_helpers import cli_env
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
 from worker.bootstrap import ServiceError
+from worker.cli.listener import check_port
 from worker.cli.progress import FillProgress, Progress
-from worker.cli.supervisor import Child, Supervisor, check_port, probe_upstream
+from worker.cli.supervisor import Child, Supervisor, probe_upstream
 
 
 def run_env(database_url: str, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:

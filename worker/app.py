@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from celery import Celery
+from celery.signals import after_setup_logger
+
+from worker.redis_outage import quiet_redis_outages
 
 
 def create_celery_app() -> Celery:
@@ -18,3 +22,9 @@ def create_celery_app() -> Celery:
 
 
 app = create_celery_app()
+
+
+@after_setup_logger.connect
+def _one_line_per_redis_outage(logger: logging.Logger, **_kwargs: Any) -> None:
+    """The worker and beat: a Redis outage is two lines, not a log (or traceback) per retry."""
+    quiet_redis_outages(logger.handlers, str(app.conf.broker_url))

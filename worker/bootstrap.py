@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from models.clock import Clock, utc_now
-from models.db import DatabaseError, make_engine, upgrade
+from models.db import DatabaseError, make_engine, sqlite_file, upgrade
 from models.redact import redact_url
 from models.redis_client import make_redis
 from settings import Settings
@@ -39,24 +39,43 @@ class ServiceError(Exception):
     """Redis or the database is unreachable or misconfigured; the message is one line."""
 
 
+def redis_unreachable(url: str, detail: str) -> str:
+    """The one-line message of a Redis that does not answer: where, why (``detail``), the fix."""
+    return (
+        f"cannot reach Redis at {redact_url(url)}: {detail.strip().rstrip('.')}. "
+        "Start redis-server or set DOCKWATCH_REDIS_URL."
+    )
+
+
 def connect_redis(url: str) -> redis.Redis:
     """A Redis client that has answered PING; raises ServiceError."""
     try:
         client = make_redis(url)
         client.ping()
     except (redis.RedisError, ValueError) as error:
-        raise ServiceError(
-            f"cannot reach Redis at {redact_url(url)}: {str(error).rstrip('.')}. "
-            "Start redis-server or set DOCKWATCH_REDIS_URL."
-        ) from None
+        raise ServiceError(redis_unreachable(url, str(error))) from None
     return client
 
 
-def connect_database(url: str, *, migrate: bool = True) -> Engine:
+def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> Engine:
     """An engine on a reachable database, migrated to head unless ``migrate`` is False.
 
-    Raises ServiceError.
+    With ``create`` False a missing SQLite file is an error rather than a new empty database
+    (SQLite creates the file on first connect), for commands that only read. Raises
+    ServiceError.
     """
+    missing = None if create else sqlite_file(url)
+    if missing is not None and not missing.exists():
+        where = missing.resolve()
+        if not where.parent.is_dir():
+            raise ServiceError(
+                f"cannot use the database at {where}: its folder does not exist. "
+                "Check DOCKWATCH_DATABASE_URL."
+            )
+        raise ServiceError(
+            f"no database at {where}: nothing has synced there yet. Run `dockwatch db upgrade`"
+            " or `dockwatch run` first, or point DOCKWATCH_DATABASE_URL at the database in use."
+        )
     try:
         engine = make_engine(url)
         if migrate:

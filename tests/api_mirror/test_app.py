@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from api_mirror.app import create_app
 from models.ll2.formats import format_duration
+from models.sync_state import LastCycle, write_record
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from worker.sync.store import delete_events
@@ -293,6 +294,17 @@ def test_status_reports_counts_freshness_and_budget(stored: Engine, clock: Clock
     assert body["last_successful_sync"] is None
     assert body["stale"] is True
     assert body["budget"] == {"used": 3, "limit": 15}
+
+
+def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> None:
+    with Session(stored) as session:
+        write_record(session, LastCycle(finished_at=clock(), summary={"requests": 1}), clock())
+        session.commit()
+    with TestClient(create_app(stored, clock=clock)) as client:
+        text = client.get("/status").text
+
+    assert text.count('"last_cycle"') == 1
+    assert json.loads(text)["last_cycle"]["summary"] == {"requests": 1}
 
 
 def test_status_budget_is_null_offline_and_an_error_when_its_reader_fails(

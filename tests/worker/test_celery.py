@@ -13,9 +13,10 @@ import pytest
 from sqlmodel import Session, func, select
 
 from fake_upstream import FakeUpstream
+from harness.redis_keys import keys_containing
 from models.db import make_engine
 from models.tables import DockingEvent
-from tests.cli_helpers import cli_env
+from tests.cli_helpers import REDIS_URL, cli_env
 from worker.schedule import derive_cadence
 
 
@@ -99,6 +100,10 @@ def test_real_worker_and_beat_run_the_scheduled_poll(
     polls = [r for r in fake.log.records if "docking__gte" in r.params]
     assert polls, "no incremental poll reached the upstream"
     assert worker.returncode == 0, output[-3000:]
+    # Celery's keys (queue, kombu's bindings) live under the prefix like dockwatch's own.
+    celery_keys = keys_containing(REDIS_URL, redis_prefix)
+    assert f"{redis_prefix}:_kombu.binding.tasks" in celery_keys
+    assert all(key.startswith(f"{redis_prefix}:") for key in celery_keys), celery_keys
 
 
 def test_a_sweep_step_that_finds_the_lock_busy_is_retried(

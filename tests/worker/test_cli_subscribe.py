@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import json
+import signal
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import redis
 from click.testing import CliRunner
 
+from tests.cli_helpers import cli_env, start_cli
 from tests.conftest import REDIS_URL
 from tests.worker.notifications import free_port, group_pending
 from worker.cli.subscribe import subscribe_command
@@ -39,6 +45,7 @@ def test_subscribe_prints_one_json_line_per_event_and_acknowledges_it(
     lines = result.stdout.splitlines()
     assert [json.loads(line)["id"] for line in lines] == ids
     assert group_pending(redis_client, stream, "cli") == 0
+    assert result.stderr.startswith(f"dockwatch: listening on stream '{stream}' as group 'cli'")
 
 
 def test_subscribe_again_with_the_same_group_resumes_after_what_it_printed(
@@ -74,7 +81,7 @@ def test_subscribe_to_an_unreachable_redis_fails_with_one_line(redis_prefix: str
 
     assert result.exit_code == 1
     assert len(result.output.strip().splitlines()) == 1
-    assert "cannot read notifications from Redis" in result.output
+    assert result.stderr.startswith("dockwatch: cannot read notifications from Redis")
     assert "secret" not in result.output
     assert "Traceback" not in result.output
 
@@ -82,6 +89,53 @@ def test_subscribe_to_an_unreachable_redis_fails_with_one_line(redis_prefix: str
 def test_a_bad_setting_fails_with_one_line_naming_it(redis_prefix: str) -> None:
     result = subscribe(f"{redis_prefix}:events", redis_url="http://nope")
 
-    assert result.exit_code == 1
-    assert "DOCKWATCH_REDIS_URL" in result.output
+    assert result.exit_code == 2
+    assert result.stderr.startswith("dockwatch: invalid setting DOCKWATCH_REDIS_URL")
     assert len(result.output.strip().splitlines()) == 1
+
+
+@contextmanager
+def subscribing(redis_prefix: str, cwd: Path, *args: str) -> Iterator[Any]:
+    """A real ``dockwatch subscribe ARGS`` on the test's stream, killed if still running."""
+    env = cli_env(f"sqlite:///{cwd / 'unused.db'}", redis_prefix, "http://127.0.0.1:9/2.2.0")
+    process = start_cli(env, "subscribe", *args, cwd=cwd)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def test_a_waiting_subscriber_says_what_it_listens_to_then_prints_and_stops_on_ctrl_c(
+    redis_client: redis.Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    with subscribing(redis_prefix, tmp_path, "--group", "waiting") as process:
+        listening = process.stderr.readline()  # printed once the group exists, before any event
+        ids = publish(redis_client, f"{redis_prefix}:events", "1")
+        printed = process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=30)
+        rest = process.stderr.read()
+
+    assert listening == (
+        f"dockwatch: listening on stream '{redis_prefix}:events' as group 'waiting' (consumer"
+        f" '{socket.gethostname()}'; a new group: new notifications only); Ctrl-C stops\n"
+    )
+    assert json.loads(printed)["id"] == ids[0]
+    assert code == 0
+    assert rest == ""
+
+
+def test_a_stream_deleted_under_a_subscriber_ends_it_with_one_line(
+    redis_client: redis.Redis, redis_prefix: str, tmp_path: Path
+) -> None:
+    with subscribing(redis_prefix, tmp_path) as process:
+        process.stderr.readline()  # listening: the group exists and the read blocks
+        redis_client.delete(f"{redis_prefix}:events")
+        code = process.wait(timeout=30)
+        error = process.stderr.read()
+
+    assert code == 1
+    assert error.count("\n") == 1, error
+    assert error.startswith(f"dockwatch: the stream '{redis_prefix}:events' (or its group)")

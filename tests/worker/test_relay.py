@@ -15,6 +15,7 @@ import pytest
 import redis
 from sqlalchemy.engine import Engine
 
+from tests.conftest import REDIS_URL
 from tests.worker.notifications import (
     free_port,
     outbox_rows,
@@ -236,9 +237,8 @@ def run_relay_process(
     env = {key: value for key, value in os.environ.items() if key != "DOCKWATCH_CRASH_AT"}
     if crash_at:
         env["DOCKWATCH_CRASH_AT"] = crash_at
-    redis_url = os.environ.get("DOCKWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     return subprocess.run(
-        [sys.executable, "-c", RELAY_SCRIPT, database_url, redis_url, stream],
+        [sys.executable, "-c", RELAY_SCRIPT, database_url, REDIS_URL, stream],
         cwd=ROOT,
         env=env,
         capture_output=True,

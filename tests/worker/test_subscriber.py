@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from models.tables import DockingEvent
+from tests.conftest import REDIS_URL
 from tests.worker.notifications import (
     group_pending,
     remove,
@@ -116,9 +117,11 @@ def test_a_subscriber_offline_during_three_syncs_receives_everything_missed_in_o
     remove(engine, [701])
     relay(engine, redis_client, stream)
 
-    back = Subscriber(redis.Redis(), stream, group="app", consumer="c1")
-    back.ensure_group()
-    missed = [d.event for d in drain(back)]
+    # A new connection, as a restarted subscriber would open (to the test Redis, never DB 0).
+    with redis.Redis.from_url(REDIS_URL) as reconnected:
+        back = Subscriber(reconnected, stream, group="app", consumer="c1")
+        back.ensure_group()
+        missed = [d.event for d in drain(back)]
     assert [(e["subject"], e["type"]) for e in missed] == [
         ("701", "docking_event.docked"),
         ("702", "docking_event.docked"),

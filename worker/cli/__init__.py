@@ -28,6 +28,9 @@ def configure_logging(verbose: bool) -> None:
 
 
 @click.group()
+@click.version_option(
+    package_name="dockwatch", prog_name="dockwatch", message="%(prog)s %(version)s"
+)
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
 def main(verbose: bool) -> None:
     """dockwatch: a local, always-fresh mirror of LL2 docking events."""

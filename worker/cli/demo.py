@@ -1,9 +1,8 @@
-"""``dockwatch demo``: the offline demo.
+"""``dockwatch demo``: the offline demo (``make demo`` and ``python -m fake_upstream.demo`` too).
 
 The demo and its replay upstream live in the ``fake_upstream`` package, installed with dockwatch,
-so the command works from an installed package as well as from a checkout. It passes its
-arguments to ``fake_upstream.demo``, which parses them (``dockwatch demo --help`` lists them).
-``make demo`` runs the same thing.
+so the command works from an installed package as well as from a checkout; it is imported only
+when the demo runs. The options are declared here, once, like every other command's.
 """
 
 from __future__ import annotations
@@ -13,14 +12,41 @@ import sys
 import click
 
 
-@click.command(
-    "demo",
-    add_help_option=False,
-    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+@click.command("demo")
+@click.option("--port", default=8000, show_default=True, type=int, help="Mirror port.")
+@click.option(
+    "--events",
+    default=650,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Historical events the replay upstream serves.",
 )
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def demo_command(args: tuple[str, ...]) -> None:
-    """The offline demo: a replay upstream, the main job, a docking and an undocking (--help)."""
-    from fake_upstream.demo import main as run_demo  # loaded only when the demo runs
+@click.option(
+    "--pause",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Seconds before the docking and before the undocking.",
+)
+@click.option("--exit-when-done", is_flag=True, help="Stop after the undocking (for CI).")
+@click.option("--key-prefix", help="Redis key prefix  [default: a new dockwatch-demo-*]")
+@click.option("--stream", help="Notification stream  [default: <key prefix>:events]")
+def demo_command(
+    port: int,
+    events: int,
+    pause: float,
+    exit_when_done: bool,
+    key_prefix: str | None,
+    stream: str | None,
+) -> None:
+    """The offline demo: a replay upstream, the main job, a docking and an undocking.
 
-    sys.exit(run_demo(list(args)))
+    Runs `dockwatch run` against a local replay of LL2 with a temporary SQLite database and Redis
+    keys of its own, then docks a spacecraft at the ISS and undocks it. Ctrl-C ends it and
+    removes its files and its Redis keys.
+    """
+    from fake_upstream.demo import DemoOptions
+    from fake_upstream.demo import main as run_demo
+
+    options = DemoOptions(port, events, pause, exit_when_done, key_prefix, stream)
+    sys.exit(run_demo(options))

@@ -1,10 +1,14 @@
 """``dockwatch relay``: the relay loop alone (``run`` starts it; compose runs it as a service).
 
 It publishes outbox rows to the Redis Stream whenever a commit wakes it and every
-``worker.notify.relay.DEFAULT_INTERVAL_SECONDS`` as a safety net, until SIGTERM or SIGINT.
+``worker.notify.relay.DEFAULT_INTERVAL_SECONDS`` as a safety net, until SIGTERM or SIGINT. A Redis
+outage is one line when it starts and one when it ends (``worker.redis_outage``), not a line per
+retry.
 """
 
 from __future__ import annotations
+
+import logging
 
 import click
 
@@ -13,6 +17,7 @@ from worker.bootstrap import connect_database, connect_redis
 from worker.cli.errors import one_line_errors
 from worker.cli.signals import stop_on_signals
 from worker.notify.relay import Relay
+from worker.redis_outage import quiet_redis_outages
 
 
 @click.command()
@@ -22,6 +27,7 @@ def relay() -> None:
     settings = load_settings()
     engine = connect_database(settings.database_url, migrate=False)
     redis_client = connect_redis(settings.redis_url)
+    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
     loop = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
     stop = stop_on_signals()
     try:

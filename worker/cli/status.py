@@ -1,13 +1,15 @@
-"""``dockwatch status [--json]``: freshness, last cycle, budget used/left and outbox backlog.
+"""``dockwatch status [--json]``: freshness, last cycle, next poll, budget and outbox backlog.
 
 Exits 3 when the data is staler than ``DOCKWATCH_STALE_AFTER_SECONDS`` (or was never synced), so
-the command doubles as a container healthcheck. It only reads: a database that is not migrated
-to this version is a one-line error naming ``dockwatch db upgrade``, not a migration.
+the command doubles as a container healthcheck, and 1 when Redis does not answer (after the
+report: the database part still holds). It only reads and creates nothing: no database where the
+URL points, or one not migrated to this version, is a one-line error naming the fix.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,12 +22,19 @@ from sqlmodel import Session
 
 from models.clock import utc_now
 from models.db import alembic_config
+from models.ll2.formats import format_instant, parse_datetime
+from models.redact import redact_text
 from models.redis_client import make_redis
 from models.status import BudgetReader, read_status
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, connect_database
-from worker.cli.errors import EXIT_STALE, one_line_errors
+from worker.bootstrap import ServiceError, connect_database, redis_unreachable
+from worker.cli.errors import EXIT_STALE, fail, one_line_errors
+from worker.schedule import cadence_for
 from worker.upstream.budget import RequestBudget
+
+CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
+# A cycle's error is cut to this in the text (the whole of it is in ``--json``).
+ERROR_SHOWN_CHARS = 160
 
 
 def budget_reader(settings: Settings) -> BudgetReader:
@@ -67,39 +76,138 @@ def gather(settings: Settings, engine: Engine) -> dict[str, Any]:
         )
 
 
-def render(report: Mapping[str, Any]) -> str:
-    """The report as a few human lines."""
-    freshness = report.get("freshness_seconds")
+def render(report: Mapping[str, Any], *, now: dt.datetime, poll_every: float) -> str:
+    """The report as a few human lines (keys it does not know are left to ``--json``).
+
+    ``poll_every`` is the cadence's poll interval in seconds, for the next-poll line.
+    """
+    cycle = report.get("last_cycle")
     lines = [
-        f"last successful sync: {report.get('last_successful_sync') or 'never'}"
-        + (f" ({freshness:.0f} s ago)" if freshness is not None else ""),
+        f"last successful sync: {_when(report.get('last_successful_sync'), now)}",
+        cycle_line(cycle, now),
+        next_poll_line(cycle, poll_every, now),
         f"events: {report.get('events')} ({report.get('open_events')} still docked)",
+        budget_line(report.get("budget")),
+        f"outbox backlog: {report.get('outbox_backlog')}",
+        "state: STALE" if report.get("stale") else "state: fresh",
     ]
-    cycle = (report.get("last_cycle") or {}).get("summary")
-    if cycle:
-        lines.append("last cycle: " + json.dumps(cycle))
-    budget = report.get("budget") or {}
-    if "error" in budget:
-        lines.append(f"budget: unavailable ({budget['error']})")
-    elif budget:
-        lines.append(
-            f"budget: {budget.get('used')} used, {budget.get('left')} left "
-            f"of {budget.get('limit')} per hour"
-        )
-    lines.append(f"outbox backlog: {report.get('outbox_backlog')}")
-    lines.append("state: STALE" if report.get("stale") else "state: fresh")
     return "\n".join(lines)
 
 
+def cycle_line(cycle: Mapping[str, Any] | None, now: dt.datetime) -> str:
+    """``last cycle: <when>: 1 request, 0 created, …; complete`` (or why it stopped early)."""
+    if not cycle or not cycle.get("finished_at"):
+        return "last cycle: none yet"
+    summary = cycle.get("summary") or {}
+    requests = summary.get("requests", 0)
+    counts = ", ".join(f"{summary.get(key, 0)} {key}" for key in CYCLE_COUNTS)
+    text = f"last cycle: {_when(cycle['finished_at'], now)}: "
+    text += f"{requests} request{'' if requests == 1 else 's'}, {counts}"
+    if summary.get("complete", True):
+        return text + "; complete"
+    text += f"; stopped early ({summary.get('reason') or 'no reason recorded'}"
+    if summary.get("resume_at"):
+        text += f", resumes at {summary['resume_at']}"
+    text += ")"
+    error = str(summary.get("error") or "")
+    return text + (f": {_shorten(error)}" if error else "")
+
+
+def next_poll_line(cycle: Mapping[str, Any] | None, poll_every: float, now: dt.datetime) -> str:
+    """When the next poll is due: at most one interval after the last cycle, while beat runs.
+
+    Beat keeps its schedule in memory, so the estimate comes from the cadence and the last
+    cycle (any cycle: a poll came at most one interval before it). With no cycle yet, or none
+    for two intervals, nothing says a poll is coming: the line says "unknown" and why.
+    """
+    every = f"one every {_span(poll_every)}"
+    if not cycle or not cycle.get("finished_at"):
+        return f"next poll: unknown (no cycle has run yet; {every} while the worker and beat run)"
+    last = _instant(cycle["finished_at"])
+    due = last + dt.timedelta(seconds=poll_every)
+    if now < due:
+        return f"next poll: by {_clock(due)} (in {_span((due - now).total_seconds())}; {every})"
+    if now < due + dt.timedelta(seconds=poll_every):
+        return f"next poll: due now ({every})"
+    silent = _span((now - last).total_seconds())
+    return (
+        f"next poll: unknown (no cycle for {silent}, {every} expected: are the worker and"
+        " exactly one beat running?)"
+    )
+
+
+def budget_line(budget: Mapping[str, Any] | None) -> str:
+    """Requests used and left in the sliding hour, and when the next one may go if none is left."""
+    if not budget:
+        return "budget: unknown"
+    if "error" in budget:
+        return "budget: unavailable (Redis unreachable)"
+    text = f"budget: {budget.get('used')} used, {budget.get('left')} left of {budget.get('limit')}"
+    text += " per hour"
+    if budget.get("next_slot_at"):
+        moment = dt.datetime.fromtimestamp(float(budget["next_slot_at"]), dt.UTC)
+        text += f"; next request at {_clock(moment)}"
+    return text
+
+
+def _instant(text: str) -> dt.datetime:
+    """An instant of the report (written by ``format_instant``) as aware UTC."""
+    moment = parse_datetime(text)
+    assert moment is not None  # callers pass a string
+    return moment
+
+
+def _clock(moment: dt.datetime) -> str:
+    """An instant to the second, in the one format dockwatch writes instants in."""
+    return format_instant(moment.replace(microsecond=0))
+
+
+def _when(instant: str | None, now: dt.datetime) -> str:
+    """``2025-04-04T05:24:14Z (12 s ago)``, or ``never``."""
+    if not instant:
+        return "never"
+    moment = _instant(instant)
+    return f"{_clock(moment)} ({_span((now - moment).total_seconds())} ago)"
+
+
+def _span(seconds: float) -> str:
+    """A duration for people: ``42 s``, ``4 min 37 s``, ``3 h 5 min``."""
+    whole = round(abs(seconds))
+    if whole < 120:
+        return f"{whole} s"
+    if whole < 7200:
+        minutes, rest = divmod(whole, 60)
+        return f"{minutes} min" + (f" {rest} s" if rest else "")
+    hours, minutes = divmod(round(whole / 60), 60)
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+def _shorten(text: str) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= ERROR_SHOWN_CHARS else line[: ERROR_SHOWN_CHARS - 1] + "…"
+
+
 def status_command(settings: Settings, *, as_json: bool = False) -> None:
-    """Print the report; exit ``EXIT_STALE`` when the data is stale."""
-    engine = connect_database(settings.database_url, migrate=False)
+    """Print the report; exit 1 when Redis is unreachable, else ``EXIT_STALE`` when stale.
+
+    The report comes from the database alone except the budget, so with Redis down it is still
+    printed (how fresh the data is helps most then), followed by the one-line Redis error: a
+    healthcheck sees a failure, not "fresh".
+    """
+    engine = connect_database(settings.database_url, migrate=False, create=False)
     try:
         require_migrated(engine)
         report = gather(settings, engine)
     finally:
         engine.dispose()
-    click.echo(json.dumps(report, default=str) if as_json else render(report))
+    if as_json:
+        click.echo(json.dumps(report, default=str))
+    else:
+        click.echo(render(report, now=utc_now(), poll_every=cadence_for(settings).poll))
+    budget = report.get("budget") or {}
+    if "error" in budget:
+        detail = redact_text(str(budget["error"]), settings.secrets())
+        fail(redis_unreachable(settings.redis_url, detail))
     if report.get("stale"):
         raise SystemExit(EXIT_STALE)
 
@@ -108,5 +216,5 @@ def status_command(settings: Settings, *, as_json: bool = False) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @one_line_errors
 def status(as_json: bool) -> None:
-    """Freshness, last sync results, request budget and outbox backlog (exit 3 when stale)."""
+    """Freshness, last cycle, next poll, budget, outbox backlog (exit 3 stale, 1 Redis down)."""
     status_command(load_settings(), as_json=as_json)

@@ -1,8 +1,10 @@
 """``dockwatch subscribe``: print notifications as JSON lines through a consumer group.
 
-Each CloudEvent is printed as one line and acknowledged right after, so a restarted subscriber
-with the same group resumes after the last line it printed (a crash between the two reprints
-that one line: deduplicate by ``id``). ``--from-start`` only matters when the group is new.
+Each CloudEvent is printed as one line on stdout and acknowledged right after, so a restarted
+subscriber with the same group resumes after the last line it printed (a crash between the two
+reprints that one line: deduplicate by ``id``). ``--from-start`` only matters when the group is
+new. Once the group is ready, one line on stderr says which stream and group it listens to;
+failures are one ``dockwatch: …`` line like every other command's.
 """
 
 from __future__ import annotations
@@ -15,10 +17,33 @@ import redis
 from models.compact_json import compact_json
 from models.redact import redact_url
 from models.redis_client import make_redis
-from settings import SettingsError, load_settings
+from settings import load_settings
+from worker.cli.errors import fail, one_line_errors, reason
 from worker.notify.subscriber import DEFAULT_CLAIM_IDLE_MS, Subscriber
 
 DEFAULT_GROUP = "dockwatch-subscribe"
+
+
+def listening_line(subscriber: Subscriber, created: bool) -> str:
+    """What the subscriber waits for: its stream, group and consumer, and where it starts."""
+    if not created:
+        start = "an existing group: resuming after its last acknowledged notification"
+    elif subscriber.from_start:
+        start = "a new group: from the oldest retained notification"
+    else:
+        start = "a new group: new notifications only"
+    return (
+        f"dockwatch: listening on stream {subscriber.stream!r} as group {subscriber.group!r}"
+        f" (consumer {subscriber.consumer!r}; {start}); Ctrl-C stops"
+    )
+
+
+def stream_deleted(error: redis.RedisError) -> bool:
+    """Whether Redis ended a blocked read because the stream or the group was deleted."""
+    text = str(error)
+    return isinstance(error, redis.ResponseError) and (
+        "no longer exists" in text or text.startswith("NOGROUP")
+    )
 
 
 @click.command("subscribe")
@@ -30,14 +55,12 @@ DEFAULT_GROUP = "dockwatch-subscribe"
 )
 @click.option("--consumer", default=None, help="Consumer name in the group [default: host name].")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Exit after N events.")
+@one_line_errors
 def subscribe_command(
     group: str, from_start: bool, consumer: str | None, count: int | None
 ) -> None:
     """Print notifications as JSON lines as they arrive, acknowledging each one printed."""
-    try:
-        settings = load_settings()
-    except SettingsError as error:
-        raise click.ClickException(str(error)) from None
+    settings = load_settings()
     client = make_redis(settings.redis_url, socket_timeout=None)
     subscriber = Subscriber(
         client,
@@ -49,7 +72,7 @@ def subscribe_command(
     )
     printed = 0
     try:
-        subscriber.ensure_group()
+        click.echo(listening_line(subscriber, subscriber.ensure_group()), err=True)
         for delivery in subscriber.events():
             click.echo(compact_json(delivery.event))
             subscriber.ack(delivery)
@@ -57,11 +80,15 @@ def subscribe_command(
             if count is not None and printed >= count:
                 break
     except redis.RedisError as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise click.ClickException(
+        if stream_deleted(error):
+            fail(
+                f"the stream {settings.stream!r} (or its group) was deleted while subscribed;"
+                " nothing is left to read (the demo deletes its stream when it ends)"
+            )
+        fail(
             f"cannot read notifications from Redis at {redact_url(settings.redis_url)}: "
-            f"{reason.rstrip('.')}. Start redis-server or set DOCKWATCH_REDIS_URL."
-        ) from None
+            f"{reason(error)}. Start redis-server or set DOCKWATCH_REDIS_URL."
+        )
     except (KeyboardInterrupt, BrokenPipeError):
         pass  # Ctrl-C or a closed pipe (``| head``) ends the subscription quietly
     finally:

@@ -6,6 +6,8 @@ and after a grace period SIGKILL to each whole group (a Celery pool process incl
 only reaped after its group was swept, so its id can never have been reused by then. Each child
 also asks the kernel to SIGTERM it if the supervisor dies, so nothing is left orphaned even after
 a ``kill -9``. A child that crashes is restarted a few times before the whole job gives up.
+A Redis outage is reported by the supervisor alone, once when it starts and once when it ends
+(``worker.redis_outage``); the children drop their own per-retry logs of it.
 """
 
 from __future__ import annotations
@@ -27,8 +29,10 @@ from types import FrameType
 from urllib.parse import urlsplit
 
 from settings import Settings
-from worker.bootstrap import ServiceError, connect_database, connect_redis
+from worker.bootstrap import connect_database, connect_redis
+from worker.cli.listener import check_port
 from worker.cli.progress import ProgressReporter, fill_already_done
+from worker.redis_outage import SUPERVISOR_ENV, RedisWatch
 from worker.schedule import cadence_for, expires
 
 log = logging.getLogger(__name__)
@@ -136,8 +140,10 @@ class Supervisor:
         self.forced = threading.Event()
 
     def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
+        # The supervisor reports Redis outages for the whole job; the children stay quiet.
+        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
         process = subprocess.Popen(
-            list(child.argv), preexec_fn=die_with_parent(os.getpid()), process_group=0
+            list(child.argv), env=env, preexec_fn=die_with_parent(os.getpid()), process_group=0
         )
         log.info("started %s (pid %d)", child.name, process.pid)
         return process
@@ -200,20 +206,6 @@ class Supervisor:
             running.process.wait()
 
 
-def check_port(host: str, port: int) -> None:
-    """Fail with one line when the mirror's address cannot be bound."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise ServiceError(
-                f"cannot serve the mirror on {host}:{port}: {error.strerror or error}. "
-                "Stop what uses that port or pass --port."
-            ) from None
-
-
 def probe_upstream(url: str, timeout: float = 3.0) -> str | None:
     """Why the upstream's host cannot be reached, or None. Opens a TCP connection only: an
     HTTP request would spend the request budget."""
@@ -240,6 +232,12 @@ def queue_first_poll(settings: Settings) -> None:
         celery_app.send_task("dockwatch.sync_poll", expires=expires(cadence_for(settings).poll))
     except Exception as error:  # noqa: BLE001 - beat queues the next poll anyway
         log.warning("could not queue the first poll (beat will): %s", error)
+
+
+def print_line(_level: int, line: str) -> None:
+    """One line on stderr, as the job's one-line messages are."""
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
 
 
 def display_host(host: str) -> str:
@@ -269,15 +267,22 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     reporter = ProgressReporter(
         settings, base, supervisor.stopping, sys.stderr, already_filled=already_filled
     )
+    watch = RedisWatch(settings.redis_url, report=print_line)
+    watcher = threading.Thread(
+        target=watch.run, args=(supervisor.stopping,), name="redis-watch", daemon=True
+    )
     supervisor.start()
     queue_first_poll(settings)
     reporter.start()
+    watcher.start()
     try:
         dead = supervisor.wait()
     finally:
         supervisor.stopping.set()
         supervisor.stop()
         reporter.join(timeout=5)
+        watcher.join(timeout=10)
+        watch.close()
     log.info("dockwatch stopped")
     if dead is not None:
         raise SystemExit(1)

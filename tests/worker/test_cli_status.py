@@ -1,0 +1,144 @@
+"""``dockwatch status``: human text, honest failures, and nothing created where it runs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from fake_upstream import FakeUpstream
+from tests.cli_helpers import cli_env, run_cli
+from tests.run_helpers import free_port
+from worker.cli.status import cycle_line, next_poll_line
+
+NOW = dt.datetime(2025, 4, 4, 5, 24, 14, tzinfo=dt.UTC)
+INSTANT = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
+
+
+@pytest.fixture
+def env(database_url: str, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:
+    return cli_env(database_url, redis_prefix, fake.base_url)
+
+
+def test_status_in_an_empty_folder_creates_nothing_and_names_the_fix(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    del env["DOCKWATCH_DATABASE_URL"]  # the default: ./dockwatch.db
+    folder = tmp_path / "empty"
+    folder.mkdir()
+
+    result = run_cli(env, "status", cwd=folder)
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"dockwatch: no database at {folder / 'dockwatch.db'}: nothing has synced there yet."
+        " Run `dockwatch db upgrade` or `dockwatch run` first, or point DOCKWATCH_DATABASE_URL"
+        " at the database in use.\n"
+    )
+    assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_status_with_redis_down_prints_the_report_then_says_so_in_one_line_and_exits_1(
+    env: dict[str, str], tmp_path: Path, as_json: bool
+) -> None:
+    assert run_cli(env, "db", "upgrade", cwd=tmp_path).returncode == 0
+    port = free_port()
+    env["DOCKWATCH_REDIS_URL"] = f"redis://:s3cret@127.0.0.1:{port}/0"
+
+    result = run_cli(env, "status", *(["--json"] if as_json else []), cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.startswith(
+        f"dockwatch: cannot reach Redis at redis://:***@127.0.0.1:{port}/0"
+    )
+    assert result.stderr.rstrip().endswith("Start redis-server or set DOCKWATCH_REDIS_URL.")
+    assert "s3cret" not in result.stdout + result.stderr
+    if as_json:
+        assert json.loads(result.stdout)["budget"]["error"].startswith("ConnectionError")
+    else:
+        assert "budget: unavailable (Redis unreachable)\n" in result.stdout
+        assert "events: 0 (0 still docked)\n" in result.stdout
+
+
+def test_status_text_tells_the_last_cycle_and_the_next_poll_in_words(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    assert run_cli(env, "sync", cwd=tmp_path).returncode == 0
+
+    result = run_cli(env, "status", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert re.fullmatch(rf"last successful sync: {INSTANT} \(\d+ s ago\)", lines[0]), lines
+    assert re.fullmatch(
+        rf"last cycle: {INSTANT} \(\d+ s ago\): 7 requests, 650 created, 0 updated,"
+        r" \d+ unchanged, 0 removed, 0 notifications; complete",
+        lines[1],
+    ), lines
+    # 15 requests an hour: 13 polls, one every 3600 / 13 = 276.9 s.
+    assert re.fullmatch(
+        rf"next poll: by {INSTANT} \(in 4 min \d+ s; one every 4 min 37 s\)", lines[2]
+    ), lines
+    assert "{" not in result.stdout  # no raw JSON
+    assert lines[-1] == "state: fresh"
+
+
+def test_status_json_carries_last_cycle_once(env: dict[str, str], tmp_path: Path) -> None:
+    assert run_cli(env, "sync", cwd=tmp_path).returncode == 0
+
+    result = run_cli(env, "status", "--json", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count('"last_cycle"') == 1
+    assert json.loads(result.stdout)["last_cycle"]["summary"]["created"] == 650
+
+
+def cycle(finished_at: dt.datetime, **summary: object) -> dict[str, object]:
+    return {"finished_at": finished_at.isoformat().replace("+00:00", "Z"), "summary": summary}
+
+
+def test_the_next_poll_is_unknown_before_any_cycle_and_when_cycles_stopped() -> None:
+    assert next_poll_line(None, 300, NOW) == (
+        "next poll: unknown (no cycle has run yet; one every 5 min while the worker and beat run)"
+    )
+    last = cycle(NOW - dt.timedelta(seconds=1000))
+    assert next_poll_line(last, 300, NOW) == (
+        "next poll: unknown (no cycle for 16 min 40 s, one every 5 min expected: are the worker"
+        " and exactly one beat running?)"
+    )
+
+
+def test_the_next_poll_is_at_most_one_interval_after_the_last_cycle() -> None:
+    last = cycle(NOW - dt.timedelta(seconds=100))
+    assert next_poll_line(last, 300, NOW) == (
+        "next poll: by 2025-04-04T05:27:34Z (in 3 min 20 s; one every 5 min)"
+    )
+    assert next_poll_line(cycle(NOW - dt.timedelta(seconds=400)), 300, NOW) == (
+        "next poll: due now (one every 5 min)"
+    )
+
+
+def test_a_cycle_stopped_early_says_why_and_when_it_resumes() -> None:
+    stopped = cycle(
+        NOW - dt.timedelta(seconds=42),
+        requests=1,
+        created=2,
+        complete=False,
+        reason="budget",
+        resume_at="2025-04-04T06:00:00Z",
+    )
+    assert cycle_line(stopped, NOW) == (
+        "last cycle: 2025-04-04T05:23:32Z (42 s ago): 1 request, 2 created, 0 updated,"
+        " 0 unchanged, 0 removed, 0 notifications; stopped early (budget, resumes at"
+        " 2025-04-04T06:00:00Z)"
+    )
+    failed = cycle(NOW, complete=False, reason="upstream", error="GET /x failed: " + "y" * 300)
+    assert cycle_line(failed, NOW).endswith(
+        "stopped early (upstream): GET /x failed: " + "y" * 144 + "…"
+    )
