@@ -37,11 +37,11 @@ import redis
 from fake_upstream.data import make_event
 from fake_upstream.history import generate_history
 from fake_upstream.server import FakeUpstream
+from models.stream import dead_letter_stream
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
 from worker.cli.listener import check_port
 from worker.cli.supervisor import die_with_parent
-from worker.notify.subscriber import dead_letter_stream
 
 # The folder holding this package and, beside it, the product's (a checkout or site-packages). It
 # goes on the main job's PYTHONPATH: the job runs the same code as the demo from any directory.
