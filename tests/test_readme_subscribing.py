@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 import redis
@@ -48,19 +48,22 @@ def snippets(mirror_port: int, receiver_port: int) -> dict[str, str]:
 
 
 class Running:
-    """A snippet running in a subprocess; its stdout lines are collected as they come."""
+    """A snippet running in a subprocess; its stdout and stderr lines are collected apart."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
         self.process = subprocess.Popen(
-            argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )
         self.lines: list[str] = []
-        threading.Thread(target=self._collect, daemon=True).start()
+        self.errors: list[str] = []  # diagnostics (e.g. `dockwatch subscribe`'s listening line)
+        for pipe, into in ((self.process.stdout, self.lines), (self.process.stderr, self.errors)):
+            threading.Thread(target=self._collect, args=(pipe, into), daemon=True).start()
 
-    def _collect(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
+    @staticmethod
+    def _collect(pipe: IO[str] | None, into: list[str]) -> None:
+        assert pipe is not None
+        for line in pipe:
+            into.append(line.rstrip("\n"))
 
     def output(self) -> str:
         return "\n".join(self.lines)
