@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import threading
 import time
 from collections.abc import Iterator
@@ -103,6 +105,24 @@ def test_failures_are_retried_until_an_answer_succeeds(receiver_factory: Any) ->
     assert outcome is Outcome.DELIVERED
     assert len(receiver.received) == 3
     assert {headers["webhook-id"] for headers, _ in receiver.received} == {"x"}
+
+
+def test_credentials_in_an_endpoint_url_are_sent_as_auth_and_never_logged(
+    receiver_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    receiver = receiver_factory([500, 200])
+    url = receiver.url.replace("http://", "http://hook-user:H00k-s3cret@")
+    caplog.set_level(logging.DEBUG)
+
+    with httpx.Client() as http:
+        outcome = deliver(http, Endpoint(url, SECRET), {"id": "x"}, sleep=no_sleep)
+
+    assert outcome is Outcome.DELIVERED
+    expected = "Basic " + base64.b64encode(b"hook-user:H00k-s3cret").decode()
+    assert [headers["authorization"] for headers, _ in receiver.received] == [expected] * 2
+    assert "webhook http://127.0.0.1:" in caplog.text  # the retry was logged, with its url
+    assert "H00k-s3cret" not in caplog.text
+    assert "hook-user" not in caplog.text
 
 
 def test_an_endpoint_failing_every_attempt_reports_failure(receiver_factory: Any) -> None:

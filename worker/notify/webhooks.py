@@ -31,7 +31,9 @@ import httpx
 import redis
 
 from models.compact_json import compact_json
+from models.redact import without_credentials
 from worker.notify.subscriber import Subscriber
+from worker.upstream.client import credentials_as_auth
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,11 @@ class Endpoint:
     def key(self) -> str:
         """A short stable name for Redis keys and the consumer group."""
         return hashlib.sha256(self.url.encode()).hexdigest()[:16]
+
+    @property
+    def display(self) -> str:
+        """The URL as log lines show it: no credentials, no query string (it may hold a token)."""
+        return without_credentials(self.url)
 
 
 def _secret_bytes(secret: str) -> bytes:
@@ -100,6 +107,7 @@ def deliver(
     """POST one CloudEvent, retrying failures with backoff; 410 is final."""
     body = compact_json(event).encode()
     delay = BACKOFF_INITIAL_SECONDS
+    url, auth = credentials_as_auth(endpoint.url)
     for attempt in range(1, attempts + 1):
         timestamp = int(clock())
         headers = {
@@ -109,7 +117,9 @@ def deliver(
             "webhook-signature": sign(endpoint.secret, str(event["id"]), timestamp, body),
         }
         try:
-            response = http.post(endpoint.url, content=body, headers=headers)
+            response = http.post(
+                url, content=body, headers=headers, auth=auth or httpx.USE_CLIENT_DEFAULT
+            )
         except httpx.TransportError as error:
             reason = f"{type(error).__name__}: {error}"
         else:
@@ -121,14 +131,14 @@ def deliver(
         if attempt < attempts:
             log.warning(
                 "webhook %s attempt %d failed (%s); retry in %.1f s",
-                endpoint.url,
+                endpoint.display,
                 attempt,
                 reason,
                 delay,
             )
             sleep(delay * random.uniform(0.5, 1.0))  # jitter: endpoints recovering get spread out
             delay = min(delay * 2, BACKOFF_MAX_SECONDS)
-    log.warning("webhook %s: %d attempts failed for %s", endpoint.url, attempts, event["id"])
+    log.warning("webhook %s: %d attempts failed for %s", endpoint.display, attempts, event["id"])
     return Outcome.FAILED
 
 
@@ -155,7 +165,7 @@ def run_webhook_forever(
 ) -> Outcome | None:
     """Deliver the stream to one endpoint until ``stop``; returns ``GONE`` if it was disabled."""
     if client.exists(disabled_key(stream, endpoint)):
-        log.warning("webhook %s is disabled (it answered 410)", endpoint.url)
+        log.warning("webhook %s is disabled (it answered 410)", endpoint.display)
         return Outcome.GONE
     subscriber = Subscriber(
         client,
@@ -171,6 +181,6 @@ def run_webhook_forever(
             subscriber.ack(delivery)
         elif outcome is Outcome.GONE:
             client.set(disabled_key(stream, endpoint), "410")
-            log.warning("webhook %s answered 410 Gone: disabled", endpoint.url)
+            log.warning("webhook %s answered 410 Gone: disabled", endpoint.display)
             return Outcome.GONE
     return None
