@@ -22,7 +22,7 @@ from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, formats, operations
 from models.clock import Clock, utc_now
-from models.status import BudgetReader
+from models.status import StateReader
 
 DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 
@@ -50,10 +50,12 @@ def create_app(
     trust_proxy: bool = False,
     upstream_base: str = DEFAULT_UPSTREAM,
     clock: Clock = utc_now,
-    budget: BudgetReader | None = None,
+    budget: StateReader | None = None,
+    lock: StateReader | None = None,
     stale_after_seconds: float = 3600.0,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status."""
+    """The mirror app over ``engine``; ``budget`` and ``lock`` (the sync lock's holder) report
+    the Redis side of /status."""
     app = FastAPI(
         title="dockwatch mirror",
         docs_url=None,
@@ -67,6 +69,7 @@ def create_app(
         upstream_base=upstream_base.rstrip("/"),
         clock=clock,
         budget=budget,
+        lock=lock,
         stale_after_seconds=stale_after_seconds,
     )
     metrics = MirrorMetrics(engine)

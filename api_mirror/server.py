@@ -6,7 +6,7 @@ import uvicorn
 from sqlalchemy.engine import Engine
 
 from api_mirror.app import DEFAULT_UPSTREAM, create_app
-from models.status import BudgetReader
+from models.status import StateReader
 
 
 def serve(
@@ -16,7 +16,8 @@ def serve(
     *,
     trust_proxy: bool = False,
     upstream_base: str = DEFAULT_UPSTREAM,
-    budget: BudgetReader | None = None,
+    budget: StateReader | None = None,
+    lock: StateReader | None = None,
     stale_after_seconds: float = 3600.0,
     log_level: str = "info",
 ) -> None:
@@ -26,6 +27,7 @@ def serve(
         trust_proxy=trust_proxy,
         upstream_base=upstream_base,
         budget=budget,
+        lock=lock,
         stale_after_seconds=stale_after_seconds,
     )
     # proxy_headers=False: forwarded headers are the app's decision (trust_proxy), not uvicorn's.

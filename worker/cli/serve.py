@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import click
 
+from models.redact import without_credentials
 from settings import Settings, load_settings
 from worker.bootstrap import connect_database
 from worker.cli.errors import one_line_errors
-from worker.cli.status import budget_reader
+from worker.cli.status import budget_reader, lock_reader
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
@@ -24,8 +25,9 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
             host,
             port,
             trust_proxy=settings.trust_proxy,
-            upstream_base=settings.upstream_url,
+            upstream_base=without_credentials(settings.upstream_url),
             budget=budget_reader(settings),
+            lock=lock_reader(settings),
             stale_after_seconds=settings.stale_after_seconds,
         )
     finally:

@@ -8,6 +8,7 @@ to this version is a one-line error naming ``dockwatch db upgrade``, not a migra
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -20,15 +21,17 @@ from sqlmodel import Session
 
 from models.clock import utc_now
 from models.db import alembic_config
+from models.ll2.formats import format_instant
 from models.redis_client import make_redis
-from models.status import BudgetReader, read_status
+from models.status import StateReader, read_status
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, connect_database
+from worker.bootstrap import ServiceError, connect_database, sync_lock_key
 from worker.cli.errors import EXIT_STALE, one_line_errors
+from worker.sync.lock import SingleFlight
 from worker.upstream.budget import RequestBudget
 
 
-def budget_reader(settings: Settings) -> BudgetReader:
+def budget_reader(settings: Settings) -> StateReader:
     """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
 
     def read() -> Mapping[str, Any]:
@@ -36,6 +39,21 @@ def budget_reader(settings: Settings) -> BudgetReader:
         try:
             budget = RequestBudget(client, settings.key_prefix, settings.rate_limit_per_hour)
             return dataclasses.asdict(budget.usage())
+        finally:
+            client.close()
+
+    return read
+
+
+def lock_reader(settings: Settings) -> StateReader:
+    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
+
+    def read() -> Mapping[str, Any]:
+        client = make_redis(settings.redis_url)
+        try:
+            lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
+            holder = lock.holder()
+            return {"held": False} if holder is None else {"held": True, **holder}
         finally:
             client.close()
 
@@ -64,6 +82,7 @@ def gather(settings: Settings, engine: Engine) -> dict[str, Any]:
             now=utc_now(),
             stale_after_seconds=settings.stale_after_seconds,
             budget=budget_reader(settings),
+            lock=lock_reader(settings),
         )
 
 
@@ -86,9 +105,37 @@ def render(report: Mapping[str, Any]) -> str:
             f"budget: {budget.get('used')} used, {budget.get('left')} left "
             f"of {budget.get('limit')} per hour"
         )
+    lines.append(_unreachable_line(budget.get("unreachable")))
+    lines.append(_lock_line(report.get("lock")))
     lines.append(f"outbox backlog: {report.get('outbox_backlog')}")
     lines.append("state: STALE" if report.get("stale") else "state: fresh")
     return "\n".join(lines)
+
+
+def _instant(epoch: float | None) -> str:
+    return "?" if epoch is None else format_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
+def _unreachable_line(backoff: Mapping[str, Any] | None) -> str:
+    if not backoff:
+        return "upstream back-off: none"
+    return (
+        f"upstream back-off: {backoff.get('failures')} connection failure(s) in a row "
+        f"({backoff.get('error')}) since {_instant(backoff.get('since'))}; "
+        f"no request before {_instant(backoff.get('until'))}"
+    )
+
+
+def _lock_line(lock: Mapping[str, Any] | None) -> str:
+    if lock is None or "error" in lock:
+        return f"sync lock: unknown ({(lock or {}).get('error', 'not read')})"
+    if not lock.get("held"):
+        return "sync lock: free"
+    who = f"process {lock['pid']} on {lock['host']}" if lock.get("pid") else "an unknown holder"
+    return (
+        f"sync lock: held by {who} since {_instant(lock.get('since'))} "
+        f"(expires in {lock.get('expires_in', 0):.0f} s unless renewed)"
+    )
 
 
 def status_command(settings: Settings, *, as_json: bool = False) -> None:
