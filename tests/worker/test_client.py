@@ -188,7 +188,8 @@ def test_a_transient_fault_then_success_returns_the_page(
 def test_credentials_in_the_base_url_are_basic_auth_and_never_in_a_url_or_log_line(
     upstream: Upstream, budget: RequestBudget, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    for name in (None, "httpx"):  # `dockwatch` without -v quiets httpx: other tests ran it
+        caplog.set_level(logging.DEBUG, logger=name)
     base = BASE.replace("https://", "https://reader:s3cret%40pw@")
     with http_client(upstream, token=None, base=base) as http:
         client = UpstreamClient(http, budget, max_attempts=1, max_wait=0)

@@ -112,7 +112,8 @@ def test_credentials_in_an_endpoint_url_are_sent_as_auth_and_never_logged(
 ) -> None:
     receiver = receiver_factory([500, 200])
     url = receiver.url.replace("http://", "http://hook-user:H00k-s3cret@")
-    caplog.set_level(logging.DEBUG)
+    for name in (None, "httpx"):  # `dockwatch` without -v quiets httpx: other tests ran it
+        caplog.set_level(logging.DEBUG, logger=name)
 
     with httpx.Client() as http:
         outcome = deliver(http, Endpoint(url, SECRET), {"id": "x"}, sleep=no_sleep)
