@@ -6,6 +6,7 @@ plain values. A bad value fails fast with one line naming the variable.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -14,10 +15,29 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "DOCKWATCH_"
+# The last segment of an LL2 API root: its version, such as ``2.2.0``.
+_API_VERSION = re.compile(r"/\d+\.\d+\.\d+$")
 
 
 class SettingsError(Exception):
     """A setting has a value dockwatch cannot use; the message is one line naming it."""
+
+
+def _is_versioned_api_root(url: str) -> bool:
+    """Whether ``url`` is http(s), names a host (and a valid port), has no query or fragment,
+    and its path ends in an API version."""
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # .port raises ValueError when out of range
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(host)
+        and not parts.query
+        and not parts.fragment
+        and _API_VERSION.search(parts.path.rstrip("/")) is not None
+    )
 
 
 class Settings(BaseSettings):
@@ -65,10 +85,14 @@ class Settings(BaseSettings):
 
     @field_validator("upstream_url")
     @classmethod
-    def _upstream_is_http(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return value.rstrip("/")
+    def _upstream_is_a_versioned_api_root(cls, value: str) -> str:
+        # Requests go to <root>/docking_event/: without the version they miss the API.
+        if not _is_versioned_api_root(value.strip()):
+            raise ValueError(
+                "must be an http(s) URL whose path ends in an API version, "
+                "such as https://ll.thespacedevs.com/2.2.0"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("api_token")
     @classmethod

@@ -25,7 +25,7 @@ from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, events, formats, live, operations
 from api_mirror.routes.events import EventFeed
 from models.clock import Clock, utc_now
-from models.status import BudgetReader
+from models.status import StateReader
 
 DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 
@@ -53,12 +53,14 @@ def create_app(
     trust_proxy: bool = False,
     upstream_base: str = DEFAULT_UPSTREAM,
     clock: Clock = utc_now,
-    budget: BudgetReader | None = None,
+    budget: StateReader | None = None,
+    lock: StateReader | None = None,
     stale_after_seconds: float = 3600.0,
     event_feed: EventFeed | None = None,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status;
-    ``event_feed`` (the notification stream) serves ``/events``, which answers 503 without it."""
+    """The mirror app over ``engine``; ``budget`` and ``lock`` (the sync lock's holder) report
+    the Redis side of /status; ``event_feed`` (the notification stream) serves ``/events``,
+    which answers 503 without it."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -81,6 +83,7 @@ def create_app(
         upstream_base=upstream_base.rstrip("/"),
         clock=clock,
         budget=budget,
+        lock=lock,
         stale_after_seconds=stale_after_seconds,
     )
     metrics = MirrorMetrics(engine)

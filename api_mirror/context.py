@@ -10,7 +10,7 @@ from starlette.requests import Request
 from api_mirror.fragment_cache import FragmentCache
 from api_mirror.response_cache import ResponseCache
 from models.clock import Clock
-from models.status import BudgetReader
+from models.status import StateReader
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,8 @@ class MirrorContext:
     trust_proxy: bool
     upstream_base: str
     clock: Clock
-    budget: BudgetReader | None
+    budget: StateReader | None
+    lock: StateReader | None
     stale_after_seconds: float
     cache: ResponseCache = field(default_factory=ResponseCache)
     fragments: FragmentCache = field(default_factory=FragmentCache)

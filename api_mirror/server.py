@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from api_mirror.app import DEFAULT_UPSTREAM, create_app
 from api_mirror.fanout import StreamFanout
 from api_mirror.routes.events import DEFAULT_KEEPALIVE_SECONDS, EventFeed
-from models.status import BudgetReader
+from models.status import StateReader
 
 
 def serve(
@@ -25,7 +25,8 @@ def serve(
     *,
     trust_proxy: bool = False,
     upstream_base: str = DEFAULT_UPSTREAM,
-    budget: BudgetReader | None = None,
+    budget: StateReader | None = None,
+    lock: StateReader | None = None,
     stale_after_seconds: float = 3600.0,
     redis_url: str | None = None,
     stream: str = "dockwatch:events",
@@ -42,6 +43,7 @@ def serve(
         trust_proxy=trust_proxy,
         upstream_base=upstream_base,
         budget=budget,
+        lock=lock,
         stale_after_seconds=stale_after_seconds,
         event_feed=feed,
     )

@@ -1,9 +1,11 @@
 """Scripted misbehaviour: ``Fault``, the ``FaultQueue`` tests fill, and applying a fault.
 
-Each request takes the first queued fault for its route, which then counts one use (a fault
-with ``times=None`` stays until cleared). A fault answers an error status (5xx with a small HTML
+Each request takes the first queued fault for its route (and, for a fault with ``query``, for
+exactly that set of query parameters), which then counts one use (a fault with ``times=None``
+stays until cleared). A fault answers an error status (5xx with a small HTML
 page, 429 with ``Retry-After``), delays the answer, cuts the body short, adds or drops a field,
-returns a short list page, or drops the connection without an answer.
+edits one event's value (a value upstream should never send), returns a short list page, or
+drops the connection without an answer.
 """
 
 from __future__ import annotations
@@ -18,13 +20,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime as http_date
 from typing import Any, Literal
+from urllib.parse import parse_qsl
 
 from fake_upstream.render import Response, Route, dumps
 from fake_upstream.values import dig
 
 RouteFilter = Literal["list", "detail", "any"]
 FaultKind = Literal[
-    "status", "slow", "truncate", "extra_field", "missing_field", "short_page", "disconnect"
+    "status",
+    "slow",
+    "truncate",
+    "extra_field",
+    "missing_field",
+    "edit_event",
+    "short_page",
+    "disconnect",
 ]
 
 
@@ -42,14 +52,16 @@ class Fault:
     delay: float = 0.0
     path: str = ""
     value: Any = None
+    event_id: int | None = None
+    query: frozenset[tuple[str, str]] | None = None
     keep: int | None = None
     reset: bool = False
     incomplete: bool = False
     used: int = 0
 
-    def matches(self, route: Route) -> bool:
-        """Whether this fault applies to a request on ``route``."""
-        return self.route in ("any", route)
+    def matches(self, route: Route, query: frozenset[tuple[str, str]] = frozenset()) -> bool:
+        """Whether this fault applies to a request on ``route`` with these query parameters."""
+        return self.route in ("any", route) and self.query in (None, query)
 
 
 class FaultQueue:
@@ -65,11 +77,12 @@ class FaultQueue:
             self._queue.append(fault)
         return fault
 
-    def take(self, route: Route) -> Fault | None:
-        """The first fault for ``route``, counted as used (dropped when exhausted)."""
+    def take(self, route: Route, query: frozenset[tuple[str, str]] = frozenset()) -> Fault | None:
+        """The first fault for ``route`` and ``query`` (the request's (name, value) pairs),
+        counted as used (dropped when exhausted)."""
         with self._lock:
             for fault in self._queue:
-                if fault.matches(route):
+                if fault.matches(route, query):
                     fault.used += 1
                     if fault.times is not None and fault.used >= fault.times:
                         self._queue.remove(fault)
@@ -152,6 +165,19 @@ class FaultQueue:
         """Drop the key at dotted ``path`` from every event."""
         return self.add(Fault("missing_field", route, times, path=path))
 
+    def edit_event(
+        self, event_id: int, path: str, value: Any, *, times: int | None = 1,
+        route: RouteFilter = "any", query: str | None = None,
+    ) -> Fault:  # fmt: skip
+        """Set the value at dotted ``path`` of event ``event_id`` only (``"id"`` included), as
+        served: the stored event stays as it was. With ``query`` (``"limit=100&ordering=id"``)
+        only requests with exactly those parameters, in any order, are edited."""
+        pairs = None if query is None else frozenset(parse_qsl(query, keep_blank_values=True))
+        return self.add(
+            Fault("edit_event", route, times, path=path, value=value, event_id=event_id,
+                  query=pairs)
+        )  # fmt: skip
+
     def short_page(self, keep: int | None = None, *, times: int | None = 1) -> Fault:
         """A list page with only ``keep`` results (default half) while ``next`` stays set."""
         return self.add(Fault("short_page", "list", times, keep=keep))
@@ -181,7 +207,11 @@ def _throttle_seconds(value: int | str | datetime | None) -> int:
 def _edit_each(results: list[dict[str, Any]], fault: Fault) -> None:
     for event in results:
         parts = [p for p in fault.path.split(".") if p]
-        if fault.kind == "extra_field":
+        if fault.kind == "edit_event":
+            parent = dig(event, parts[:-1]) if event.get("id") == fault.event_id else None
+            if isinstance(parent, dict) and parts:
+                parent[parts[-1]] = copy.deepcopy(fault.value)
+        elif fault.kind == "extra_field":
             target = dig(event, parts)
             if isinstance(target, dict):
                 name, value = fault.value
@@ -213,7 +243,7 @@ def apply_fault(fault: Fault, answer: Callable[[], Response], route: Route) -> R
         return response
     body = json.loads(response.body)
     results = body["results"] if route == "list" else [body]
-    if fault.kind in ("extra_field", "missing_field"):
+    if fault.kind in ("extra_field", "missing_field", "edit_event"):
         _edit_each(results, fault)
     elif fault.kind == "short_page" and route == "list":
         keep = len(results) // 2 if fault.keep is None else fault.keep

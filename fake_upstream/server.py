@@ -176,8 +176,9 @@ class FakeUpstream(UpstreamState):
 
     def handle(self, method: str, target: str, headers: Mapping[str, str]) -> Response:
         """``respond`` plus the next queued fault for the route."""
-        route, _ = _route(target.partition("?")[0])
-        fault = self.faults.take(route) if route else None
+        path, _, raw_query = target.partition("?")
+        route, _ = _route(path)
+        fault = self.faults.take(route, frozenset(parse_query(raw_query))) if route else None
         if fault is None or route is None:
             return self.respond(method, target, headers)
         return apply_fault(fault, lambda: self.respond(method, target, headers), route)

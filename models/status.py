@@ -1,9 +1,10 @@
 """The operator's view of the service: freshness, counts, sync state, outbox backlog, budget.
 
-Built from the shared state only (the database, plus the budget, which lives in Redis and comes
-from an optional reader), so ``dockwatch status`` and any mirror process's ``/status`` report the
-same fleet-wide view. Offline, or without a reader, the budget is null; a failing reader is
-reported as ``{"error": …}`` instead of failing the report.
+Built from the shared state only (the database, plus what lives in Redis: the request budget
+with its unreachable back-off, and the sync lock's holder, each from an optional reader), so
+``dockwatch status`` and any mirror process's ``/status`` report the same fleet-wide view.
+Offline, or without a reader, that part is null; a failing reader is reported as
+``{"error": …}`` instead of failing the report.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from models.sync_state import (
 )
 from models.tables import DockingEvent
 
-BudgetReader = Callable[[], Mapping[str, Any]]
+# Reads one part of the report from Redis (the budget; the lock holder) as JSON-ready data.
+StateReader = Callable[[], Mapping[str, Any]]
 
 
 def read_status(
@@ -35,9 +37,16 @@ def read_status(
     *,
     now: dt.datetime,
     stale_after_seconds: float = 3600.0,
-    budget: BudgetReader | None = None,
+    budget: StateReader | None = None,
+    lock: StateReader | None = None,
 ) -> dict[str, Any]:
-    """A JSON-ready report; ``stale`` when no sync succeeded within ``stale_after_seconds``."""
+    """A JSON-ready report; ``stale`` when no sync succeeded within ``stale_after_seconds``.
+
+    ``budget`` gives ``used``, ``left``, ``limit``, ``next_slot_at``, ``not_before`` and
+    ``unreachable`` (the back-off after connection failures: ``failures``, ``since``, ``until``,
+    ``error``; null when upstream answered last); ``lock`` gives ``held`` and, when held,
+    ``host``, ``pid``, ``since`` and ``expires_in`` (seconds). Instants there are epochs.
+    """
     last_success = read_record(session, LastSuccess).at
     freshness = None if last_success is None else (now - last_success).total_seconds()
     is_open = case((col(DockingEvent.departure).is_(None), 1), else_=0)
@@ -58,11 +67,12 @@ def read_status(
         "fill": read_record(session, FillState).model_dump(mode="json"),
         "data_version": read_record(session, DataVersion).model_dump(mode="json"),
         "outbox_backlog": outbox_backlog(session),
-        "budget": _budget(budget),
+        "budget": _read(budget),
+        "lock": _read(lock),
     }
 
 
-def _budget(reader: BudgetReader | None) -> dict[str, Any] | None:
+def _read(reader: StateReader | None) -> dict[str, Any] | None:
     if reader is None:
         return None
     try:

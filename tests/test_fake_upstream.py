@@ -774,6 +774,23 @@ def test_missing_field_is_dropped_from_every_event(
     assert all("mission_end" not in e["flight_vehicle"] for e in results)
 
 
+def test_edit_event_changes_one_event_of_the_matching_request_only(
+    tiny: FakeUpstream, tiny_client: httpx.Client
+) -> None:
+    tiny.faults.edit_event(3, "id", "abc", route="list", query="ordering=id&limit=100")
+    tiny.faults.edit_event(2, "flight_vehicle.spacecraft.name", 42, route="detail")
+    other_query = listing(tiny_client, "limit=100").json()["results"]
+    detail = tiny_client.get("/docking_event/2/").json()
+    matching = listing(tiny_client, "limit=100&ordering=id").json()["results"]
+    again = listing(tiny_client, "limit=100&ordering=id").json()["results"]
+
+    assert [e["id"] for e in other_query] == [1, 2, 3, 4, 5, 6]
+    assert detail["flight_vehicle"]["spacecraft"]["name"] == 42
+    assert [e["id"] for e in matching] == [1, 2, "abc", 4, 5, 6]
+    assert [e["id"] for e in again] == [1, 2, 3, 4, 5, 6]
+    assert tiny.event(3)["id"] == 3
+
+
 def test_short_page_keeps_next(tiny: FakeUpstream, tiny_client: httpx.Client) -> None:
     tiny.faults.short_page(keep=1)
     body = listing(tiny_client, "limit=3").json()

@@ -93,6 +93,11 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
     return engine
 
 
+def sync_lock_key(settings: Settings) -> str:
+    """The Redis key of the fleet-wide sync lock."""
+    return f"{settings.key_prefix}:sync-lock"
+
+
 @dataclass(frozen=True)
 class SyncOptions:
     """The plain values the sync needs past the edge."""
@@ -169,7 +174,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     options = SyncOptions(
         upstream_url=settings.upstream_url,
         notify_backfill=settings.notify_backfill,
-        lock_key=f"{settings.key_prefix}:sync-lock",
+        lock_key=sync_lock_key(settings),
         lock_ttl_seconds=settings.sync_lock_ttl_seconds,
     )
     return Runtime(engine, redis_client, budget, client, relay, options)

@@ -30,7 +30,7 @@ def healthz(request: Request) -> Response:
 
 
 def status(request: Request) -> Response:
-    """Freshness, counts and budget as JSON."""
+    """Freshness, counts, budget and the sync lock's holder as JSON."""
     context = context_of(request)
     with Session(context.engine) as session:
         report = read_status(
@@ -38,6 +38,7 @@ def status(request: Request) -> Response:
             now=context.clock(),
             stale_after_seconds=context.stale_after_seconds,
             budget=context.budget,
+            lock=context.lock,
         )
     return _json(200, report)
 

@@ -1,9 +1,11 @@
-"""LL2 2.2.0's value formats, both ways: instants, dates, durations and plain urls.
+"""LL2 2.2.0's value formats: instants, dates and durations as upstream writes them; plain urls.
 
 Upstream (DRF) writes instants as ISO 8601 in UTC with ``Z`` and microseconds only when they
 are non-zero (``2024-11-15T18:32:00Z``), dates as ``YYYY-MM-DD`` and durations as ISO 8601 with
 days as the largest unit and zero parts left out (``P139DT10H52M14S``, zero is ``P0D``). Every
 instant dockwatch writes anywhere (JSON, sync state, notifications) uses ``format_instant``.
+Reading upstream's values is the schema's job (``models.ll2.schema``), with ``DURATION_PATTERN``
+and ``parse_duration`` from here.
 """
 
 from __future__ import annotations
@@ -16,10 +18,12 @@ from urllib.parse import urlsplit, urlunsplit
 from models.ll2.errors import MalformedEvent
 
 _SECOND = dt.timedelta(seconds=1)
-_DURATION = re.compile(
-    r"^P(?:(?P<days>\d+)D)?(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?"
-    r"(?:(?P<seconds>\d+)(?:\.\d+)?S)?)?$"
+# Upstream's durations; at most 12 digits a part, so the seconds always fit a BIGINT.
+DURATION_PATTERN = (
+    r"^P(?:(?P<days>\d{1,12})D)?(?:T(?:(?P<hours>\d{1,12})H)?(?:(?P<minutes>\d{1,12})M)?"
+    r"(?:(?P<seconds>\d{1,12})(?:\.\d+)?S)?)?$"
 )
+_DURATION = re.compile(DURATION_PATTERN)
 
 
 def format_instant(value: dt.datetime) -> str:
@@ -29,6 +33,15 @@ def format_instant(value: dt.datetime) -> str:
     """
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     return value.isoformat()[:-6] + "Z"
+
+
+def parse_instant(text: str) -> dt.datetime:
+    """The inverse of ``format_instant``: ISO 8601 (``Z`` or an offset) as aware UTC.
+
+    A value without an offset is taken as UTC. Raises ValueError for anything else.
+    """
+    moment = dt.datetime.fromisoformat(text)
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
 
 
 def format_datetime(value: dt.datetime | None) -> str | None:
@@ -69,31 +82,6 @@ def current_duration(
     """``current_seconds`` written as upstream writes a duration (null kept null)."""
     seconds = current_seconds(stored, fetched_at, growing, now)
     return None if seconds is None else format_duration(seconds)
-
-
-def parse_datetime(value: Any) -> dt.datetime | None:
-    """An upstream instant (``2024-11-15T18:32:00Z``) as aware UTC; raises MalformedEvent."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise MalformedEvent(f"expected a datetime string, got {type(value).__name__}")
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise MalformedEvent(f"invalid datetime {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.astimezone(dt.UTC)
-
-
-def parse_date(value: Any) -> dt.date | None:
-    """An upstream date (``2017-04-20``); raises MalformedEvent."""
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(str(value))
-    except ValueError:
-        raise MalformedEvent(f"invalid date {value!r}") from None
 
 
 def parse_duration(value: Any) -> int | None:

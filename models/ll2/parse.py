@@ -1,8 +1,10 @@
 """Parse upstream docking-event JSON (detailed mode) into rows for each table.
 
-Only keys present in the payload become columns to write: a field upstream leaves out of one
-response (a "missing optional field") keeps its stored value instead of being wiped. Unknown
-keys are ignored. A malformed event raises MalformedEvent so the caller can skip it.
+Every payload is validated against the 2.2.0 schema first (``models.ll2.schema``): one that
+does not fit raises ``MalformedEvent`` so the caller can skip it, keeping what is stored. Only
+keys present in the payload become columns to write: a field upstream leaves out of one response
+(a "missing optional field") keeps its stored value instead of being wiped. Unknown keys are
+ignored.
 """
 
 from __future__ import annotations
@@ -12,99 +14,85 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from models.ll2.errors import MalformedEvent
-from models.ll2.formats import parse_date, parse_datetime, parse_duration, plain_url
+from msgspec import UNSET, Struct
+
+from models.ll2.formats import parse_duration, plain_url
+from models.ll2.schema import Spacecraft, SpaceStation, validate_event
 
 Row = dict[str, Any]
+Converter = Callable[[Any], Any]
 
 
 def _same(value: Any) -> Any:
     return value
 
 
-Converter = Callable[[Any], Any]
+def _utc(value: dt.datetime | None) -> dt.datetime | None:
+    """An instant as aware UTC; upstream writes UTC, so a naive one is taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
-# json key -> (column, converter), per table; order does not matter here.
-AGENCY_FIELDS: dict[str, tuple[str, Converter]] = {
-    "url": ("url", plain_url),
-    **{
-        key: (key, _same)
-        for key in [
-            "name",
-            "featured",
-            "type",
-            "country_code",
-            "abbrev",
-            "description",
-            "administrator",
-            "founding_year",
-            "launchers",
-            "spacecraft",
-            "parent",
-            "image_url",
-            "logo_url",
-        ]
-    },
-}
-CONFIG_FIELDS: dict[str, tuple[str, Converter]] = {
-    "url": ("url", plain_url),
-    "maiden_flight": ("maiden_flight", parse_date),
-    **{
-        key: (key, _same)
-        for key in [
-            "name",
-            "in_use",
-            "capability",
-            "history",
-            "details",
-            "height",
-            "diameter",
-            "human_rated",
-            "crew_capacity",
-            "payload_capacity",
-            "payload_return_capacity",
-            "flight_life",
-            "image_url",
-            "nation_url",
-            "wiki_link",
-            "info_link",
-        ]
-    },
-}
-SPACECRAFT_FIELDS: dict[str, tuple[str, Converter]] = {
-    "url": ("url", plain_url),
-    "time_in_space": ("time_in_space_seconds", parse_duration),
-    "time_docked": ("time_docked_seconds", parse_duration),
-    **{
-        key: (key, _same)
-        for key in [
-            "name",
-            "serial_number",
-            "is_placeholder",
-            "in_space",
-            "flights_count",
-            "mission_ends_count",
-            "description",
-        ]
-    },
-}
-FLIGHT_FIELDS: dict[str, tuple[str, Converter]] = {
-    "url": ("url", plain_url),
-    "destination": ("destination", _same),
-    "mission_end": ("mission_end", parse_datetime),
-}
-STATION_FIELDS: dict[str, tuple[str, Converter]] = {
-    "url": ("url", plain_url),
-    "name": ("name", _same),
-    "image_url": ("image_url", _same),
-}
-LOOKUP_FIELDS: dict[str, tuple[str, Converter]] = {"name": ("name", _same)}
-LOCATION_FIELDS: dict[str, tuple[str, Converter]] = {"name": ("name", _same)}
-EVENT_FIELDS: dict[str, tuple[str, Converter]] = {
-    "launch_id": ("launch_id", _same),
-    "docking": ("docking", parse_datetime),
-    "departure": ("departure", parse_datetime),
-}
+
+def _columns(*names: str, **converted: tuple[str, Converter]) -> dict[str, tuple[str, Converter]]:
+    """Schema attribute -> (column, converter): ``names`` copied as they are, plus ``converted``."""
+    return {"id": ("id", _same), **{name: (name, _same) for name in names}, **converted}
+
+
+_URL = ("url", plain_url)
+AGENCY_COLUMNS = _columns(
+    "name",
+    "featured",
+    "type",
+    "country_code",
+    "abbrev",
+    "description",
+    "administrator",
+    "founding_year",
+    "launchers",
+    "spacecraft",
+    "parent",
+    "image_url",
+    "logo_url",
+    url=_URL,
+)
+CONFIG_COLUMNS = _columns(
+    "name",
+    "in_use",
+    "capability",
+    "history",
+    "details",
+    "maiden_flight",
+    "height",
+    "diameter",
+    "human_rated",
+    "crew_capacity",
+    "payload_capacity",
+    "payload_return_capacity",
+    "flight_life",
+    "image_url",
+    "nation_url",
+    "wiki_link",
+    "info_link",
+    url=_URL,
+)
+SPACECRAFT_COLUMNS = _columns(
+    "name",
+    "serial_number",
+    "is_placeholder",
+    "in_space",
+    "flights_count",
+    "mission_ends_count",
+    "description",
+    url=_URL,
+    time_in_space=("time_in_space_seconds", parse_duration),
+    time_docked=("time_docked_seconds", parse_duration),
+)
+FLIGHT_COLUMNS = _columns("destination", url=_URL, mission_end=("mission_end", _utc))
+STATION_COLUMNS = _columns("name", "image_url", url=_URL)
+LOOKUP_COLUMNS = _columns("name")
+LOCATION_COLUMNS = _columns("name")
+EVENT_COLUMNS = _columns("launch_id", docking=("docking", _utc), departure=("departure", _utc))
 
 
 @dataclass
@@ -122,95 +110,64 @@ class ParsedEvent:
     stations: list[Row] = field(default_factory=list)
 
 
-def _object(payload: Mapping[str, Any], key: str) -> Mapping[str, Any] | None:
-    value = payload.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, Mapping):
-        raise MalformedEvent(f"{key} is not an object")
-    return value
-
-
-def _row(source: Mapping[str, Any], fields: Mapping[str, tuple[str, Converter]]) -> Row:
-    """Columns for ``source``'s present keys, with ``id`` required."""
-    identifier = source.get("id")
-    if not isinstance(identifier, int) or isinstance(identifier, bool):
-        raise MalformedEvent(f"object without an integer id: {identifier!r}")
-    row: Row = {"id": identifier}
-    for key, (column, convert) in fields.items():
-        if key in source:
-            row[column] = convert(source[key])
+def _row(source: Struct, columns: Mapping[str, tuple[str, Converter]]) -> Row:
+    """Columns for the attributes of ``source`` that upstream sent (``id`` always is)."""
+    row: Row = {}
+    for attribute, (column, convert) in columns.items():
+        value = getattr(source, attribute)
+        if value is not UNSET:
+            row[column] = convert(value)
     return row
 
 
 def parse_event(payload: Any, *, fetched_at: dt.datetime) -> ParsedEvent:
-    """Split one detailed-mode docking event into table rows; raises MalformedEvent."""
-    if not isinstance(payload, Mapping):
-        raise MalformedEvent("docking event is not an object")
-    event = _row(payload, EVENT_FIELDS)
-    if event.get("docking") is None:
-        raise MalformedEvent(f"docking event {event['id']} has no docking time")
-    parsed = ParsedEvent(event=event)
+    """Split one detailed-mode docking event (decoded JSON) into table rows.
 
-    flight = _object(payload, "flight_vehicle")
-    if flight is None and "flight_vehicle" in payload:
-        event["flight_vehicle_id"] = None
-    if flight is not None:
-        parsed.flight = _row(flight, FLIGHT_FIELDS)
-        event["flight_vehicle_id"] = parsed.flight["id"]
-        _parse_spacecraft(parsed, flight, fetched_at)
+    Raises ``MalformedEvent`` when the payload breaks the 2.2.0 schema.
+    """
+    event = validate_event(payload)
+    parsed = ParsedEvent(event=_row(event, EVENT_COLUMNS))
+    flight = event.flight_vehicle
+    parsed.flight = _row(flight, FLIGHT_COLUMNS)
+    parsed.event["flight_vehicle_id"] = flight.id
+    _parse_spacecraft(parsed, parsed.flight, flight.spacecraft, fetched_at)
 
-    location = _object(payload, "docking_location")
-    if location is None and "docking_location" in payload:
-        event["docking_location_id"] = None
-    if location is not None:
-        parsed.location = _row(location, LOCATION_FIELDS)
-        event["docking_location_id"] = parsed.location["id"]
-        station = _object(location, "spacestation")
-        if station is not None:
-            parsed.stations.append(_row(station, STATION_FIELDS))
-            parsed.location["spacestation_id"] = station["id"]
-        elif "spacestation" in location:
-            parsed.location["spacestation_id"] = None
+    location = event.docking_location
+    parsed.location = _row(location, LOCATION_COLUMNS)
+    parsed.event["docking_location_id"] = location.id
+    if isinstance(location.spacestation, SpaceStation):
+        parsed.stations.append(_row(location.spacestation, STATION_COLUMNS))
+        parsed.location["spacestation_id"] = location.spacestation.id
+    elif location.spacestation is None:
+        parsed.location["spacestation_id"] = None
 
-    top_station = _object(payload, "space_station")
-    if top_station is not None:
-        parsed.stations.append(_row(top_station, STATION_FIELDS))
-        event["space_station_id"] = top_station["id"]
-    elif "space_station" in payload:
-        event["space_station_id"] = None
+    if isinstance(event.space_station, SpaceStation):
+        parsed.stations.append(_row(event.space_station, STATION_COLUMNS))
+        parsed.event["space_station_id"] = event.space_station.id
     return parsed
 
 
 def _parse_spacecraft(
-    parsed: ParsedEvent, flight: Mapping[str, Any], fetched_at: dt.datetime
+    parsed: ParsedEvent, flight: Row, spacecraft: Spacecraft, fetched_at: dt.datetime
 ) -> None:
-    spacecraft = _object(flight, "spacecraft")
-    if spacecraft is None:
-        if "spacecraft" in flight:
-            (parsed.flight or {})["spacecraft_id"] = None
-        return
-    row = _row(spacecraft, SPACECRAFT_FIELDS)
+    row = _row(spacecraft, SPACECRAFT_COLUMNS)
     if "time_in_space_seconds" in row or "time_docked_seconds" in row:
         row["durations_fetched_at"] = fetched_at
     parsed.spacecraft = row
-    (parsed.flight or {})["spacecraft_id"] = row["id"]
+    flight["spacecraft_id"] = spacecraft.id
 
-    status = _object(spacecraft, "status")
-    if status is not None:
-        parsed.status = _row(status, LOOKUP_FIELDS)
-        row["status_id"] = parsed.status["id"]
+    if spacecraft.status is not UNSET:
+        parsed.status = _row(spacecraft.status, LOOKUP_COLUMNS)
+        row["status_id"] = spacecraft.status.id
 
-    config = _object(spacecraft, "spacecraft_config")
-    if config is None:
+    config = spacecraft.spacecraft_config
+    if config is UNSET:
         return
-    parsed.config = _row(config, CONFIG_FIELDS)
-    row["spacecraft_config_id"] = parsed.config["id"]
-    config_type = _object(config, "type")
-    if config_type is not None:
-        parsed.config_type = _row(config_type, LOOKUP_FIELDS)
-        parsed.config["type_id"] = parsed.config_type["id"]
-    agency = _object(config, "agency")
-    if agency is not None:
-        parsed.agency = _row(agency, AGENCY_FIELDS)
-        parsed.config["agency_id"] = parsed.agency["id"]
+    parsed.config = _row(config, CONFIG_COLUMNS)
+    row["spacecraft_config_id"] = config.id
+    if config.type is not UNSET:
+        parsed.config_type = _row(config.type, LOOKUP_COLUMNS)
+        parsed.config["type_id"] = config.type.id
+    if config.agency is not UNSET:
+        parsed.agency = _row(config.agency, AGENCY_COLUMNS)
+        parsed.config["agency_id"] = config.agency.id

@@ -285,8 +285,13 @@ def test_healthz_answers_ok(client: TestClient) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
 
 
-def test_status_reports_counts_freshness_and_budget(stored: Engine, clock: Clock) -> None:
-    app = create_app(stored, clock=clock, budget=lambda: {"used": 3, "limit": 15})
+def test_status_reports_counts_freshness_budget_and_lock_holder(
+    stored: Engine, clock: Clock
+) -> None:
+    holder = {"held": True, "host": "worker-1", "pid": 42, "since": 1.0e9, "expires_in": 51.5}
+    app = create_app(
+        stored, clock=clock, budget=lambda: {"used": 3, "limit": 15}, lock=lambda: holder
+    )
     with TestClient(app) as client:
         body = client.get("/status").json()
     assert body["events"] == 31
@@ -294,6 +299,7 @@ def test_status_reports_counts_freshness_and_budget(stored: Engine, clock: Clock
     assert body["last_successful_sync"] is None
     assert body["stale"] is True
     assert body["budget"] == {"used": 3, "limit": 15}
+    assert body["lock"] == holder
 
 
 def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> None:
@@ -312,6 +318,7 @@ def test_status_budget_is_null_offline_and_an_error_when_its_reader_fails(
 ) -> None:
     with TestClient(create_app(stored, clock=clock)) as client:
         assert client.get("/status").json()["budget"] is None
+        assert client.get("/status").json()["lock"] is None
 
     def broken() -> dict[str, int]:
         raise ConnectionError("redis down")

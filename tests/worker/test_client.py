@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -16,6 +17,17 @@ import pytest
 import redis
 
 from tests.worker.budget_helpers import try_acquire
+from tests.worker.client_doubles import (
+    BASE,
+    EVENT,
+    PAGE,
+    START,
+    TOKEN,
+    FakeTime,
+    Upstream,
+    http_client,
+    json_reply,
+)
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import USER_AGENT, UpstreamClient, build_http_client
 from worker.upstream.errors import (
@@ -25,94 +37,6 @@ from worker.upstream.errors import (
     UpstreamThrottled,
     UpstreamUnavailable,
 )
-
-BASE = "https://ll.example/2.2.0"
-TOKEN = "tok-5ecret-0f-the-test"
-START = 1_000_000.0
-PAGE = {"count": 1, "next": None, "previous": None, "results": [{"id": 7}]}
-EVENT = {"id": 7, "docking": "2024-01-01T00:00:00Z"}
-
-Reply = httpx.Response | Exception
-
-
-class FakeTime:
-    """Clock and sleep in one: sleeping moves the clock, and every sleep is remembered."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-class Upstream:
-    """A MockTransport handler answering with scripted replies (the last one repeats)."""
-
-    def __init__(self) -> None:
-        self.replies: list[Reply] = [httpx.Response(200, json=PAGE)]
-        self.requests: list[httpx.Request] = []
-
-    def script(self, *replies: Reply) -> None:
-        self.replies = list(replies)
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        reply = self.replies.pop(0) if len(self.replies) > 1 else self.replies[0]
-        if isinstance(reply, Exception):
-            raise reply
-        return reply
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def upstream() -> Upstream:
-    return Upstream()
-
-
-@pytest.fixture
-def budget(redis_client: redis.Redis, redis_prefix: str, fake_time: FakeTime) -> RequestBudget:
-    return RequestBudget(redis_client, redis_prefix, 15, clock=fake_time.clock)
-
-
-def _http(upstream: Upstream, token: str | None = TOKEN) -> httpx.Client:
-    return build_http_client(BASE, token, timeout=5.0, transport=httpx.MockTransport(upstream))
-
-
-@pytest.fixture
-def make_client(
-    upstream: Upstream, budget: RequestBudget, fake_time: FakeTime
-) -> Iterator[Callable[..., UpstreamClient]]:
-    clients: list[httpx.Client] = []
-
-    def make(max_attempts: int = 3, max_wait: float = 60.0, **kwargs: object) -> UpstreamClient:
-        http = _http(upstream)
-        clients.append(http)
-        return UpstreamClient(
-            http,
-            budget,
-            max_attempts=max_attempts,
-            max_wait=max_wait,
-            sleep=fake_time.sleep,
-            clock=fake_time.clock,
-            **kwargs,  # type: ignore[arg-type]
-        )
-
-    yield make
-    for http in clients:
-        http.close()
-
-
-def _json(status: int, body: object, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.Response(status, json=body, headers=headers)
 
 
 def test_a_list_page_costs_one_request_from_the_budget(
@@ -129,7 +53,7 @@ def test_a_list_page_costs_one_request_from_the_budget(
 def test_every_retry_spends_from_the_budget_too(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, budget: RequestBudget
 ) -> None:
-    upstream.script(_json(502, {}), _json(500, {}), _json(200, PAGE))
+    upstream.script(json_reply(502, {}), json_reply(500, {}), json_reply(200, PAGE))
     client = make_client()
     assert client.get_list({}) == PAGE
     assert client.requests_made == len(upstream.requests) == 3
@@ -155,7 +79,7 @@ def test_a_budget_running_out_between_retries_stops_the_retries(
 ) -> None:
     for _ in range(13):
         budget.acquire()
-    upstream.script(_json(500, {}))
+    upstream.script(json_reply(500, {}))
     client = make_client(max_attempts=5)
     with pytest.raises(BudgetExhausted):
         client.get_list({})
@@ -169,7 +93,7 @@ def test_429_with_retry_after_beyond_max_wait_is_persisted_and_raised_without_sl
     budget: RequestBudget,
     fake_time: FakeTime,
 ) -> None:
-    upstream.script(_json(429, {"detail": "throttled"}, {"Retry-After": "120"}))
+    upstream.script(json_reply(429, {"detail": "throttled"}, {"Retry-After": "120"}))
     client = make_client(max_wait=60)
     with pytest.raises(UpstreamThrottled) as raised:
         client.get_list({})
@@ -189,7 +113,7 @@ def test_429_with_short_retry_after_is_slept_then_retried(
     redis_client: redis.Redis,
     fake_time: FakeTime,
 ) -> None:
-    upstream.script(_json(429, {}, {"Retry-After": "2"}), _json(200, PAGE))
+    upstream.script(json_reply(429, {}, {"Retry-After": "2"}), json_reply(200, PAGE))
     client = make_client(max_wait=60)
     assert client.get_list({}) == PAGE
     assert fake_time.sleeps == [2.0]
@@ -201,7 +125,7 @@ def test_retry_after_as_an_http_date_is_honoured(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, fake_time: FakeTime
 ) -> None:
     when = format_datetime(datetime.fromtimestamp(START + 30, tz=UTC), usegmt=True)
-    upstream.script(_json(429, {}, {"Retry-After": when}), _json(200, PAGE))
+    upstream.script(json_reply(429, {}, {"Retry-After": when}), json_reply(200, PAGE))
     assert make_client(max_wait=60).get_list({}) == PAGE
     assert fake_time.sleeps == [30.0]
 
@@ -213,7 +137,7 @@ def test_503_with_retry_after_is_persisted_for_the_whole_fleet(
     redis_prefix: str,
     fake_time: FakeTime,
 ) -> None:
-    upstream.script(_json(503, {}, {"Retry-After": "600"}))
+    upstream.script(json_reply(503, {}, {"Retry-After": "600"}))
     with pytest.raises(UpstreamThrottled) as raised:
         make_client(max_wait=60).get_list({})
     assert raised.value.status == 503
@@ -225,7 +149,7 @@ def test_503_with_retry_after_is_persisted_for_the_whole_fleet(
 def test_429_without_retry_after_backs_off_and_retries(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, fake_time: FakeTime
 ) -> None:
-    upstream.script(_json(429, {}), _json(200, PAGE))
+    upstream.script(json_reply(429, {}), json_reply(200, PAGE))
     assert make_client().get_list({}) == PAGE
     assert len(fake_time.sleeps) == 1
     assert 1.0 <= fake_time.sleeps[0] <= 2.0
@@ -234,7 +158,7 @@ def test_429_without_retry_after_backs_off_and_retries(
 def test_server_errors_are_retried_then_raise_unavailable(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, fake_time: FakeTime
 ) -> None:
-    upstream.script(_json(502, {"detail": "bad gateway"}))
+    upstream.script(json_reply(502, {"detail": "bad gateway"}))
     client = make_client(max_attempts=3, max_wait=60)
     with pytest.raises(UpstreamUnavailable) as raised:
         client.get_list({})
@@ -247,9 +171,9 @@ def test_server_errors_are_retried_then_raise_unavailable(
 def test_transport_errors_are_retried_then_raise_unavailable(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(httpx.ConnectError("connection refused"))
+    upstream.script(httpx.ReadError("connection reset by peer"))
     client = make_client(max_attempts=4)
-    with pytest.raises(UpstreamUnavailable, match="ConnectError"):
+    with pytest.raises(UpstreamUnavailable, match="ReadError"):
         client.get_event(7)
     assert client.requests_made == 4
 
@@ -257,14 +181,33 @@ def test_transport_errors_are_retried_then_raise_unavailable(
 def test_a_transient_fault_then_success_returns_the_page(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(httpx.ReadTimeout("slow"), _json(200, PAGE))
+    upstream.script(httpx.ReadTimeout("slow"), json_reply(200, PAGE))
     assert make_client().get_list({}) == PAGE
+
+
+def test_credentials_in_the_base_url_are_basic_auth_and_never_in_a_url_or_log_line(
+    upstream: Upstream, budget: RequestBudget, caplog: pytest.LogCaptureFixture
+) -> None:
+    for name in (None, "httpx"):  # `dockwatch` without -v quiets httpx: other tests ran it
+        caplog.set_level(logging.DEBUG, logger=name)
+    base = BASE.replace("https://", "https://reader:s3cret%40pw@")
+    with http_client(upstream, token=None, base=base) as http:
+        client = UpstreamClient(http, budget, max_attempts=1, max_wait=0)
+        assert client.get_list({}) == PAGE
+
+    [request] = upstream.requests
+    assert str(request.url) == f"{BASE}/docking_event/"
+    expected = "Basic " + base64.b64encode(b"reader:s3cret@pw").decode()
+    assert request.headers["authorization"] == expected
+    assert "HTTP Request: GET https://ll.example/2.2.0/docking_event/" in caplog.text
+    assert "s3cret" not in caplog.text
+    assert "s3cret" not in repr(client)
 
 
 def test_a_missing_event_is_none(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(_json(404, {"detail": "No DockingEvent matches the given query."}))
+    upstream.script(json_reply(404, {"detail": "No DockingEvent matches the given query."}))
     client = make_client()
     assert client.get_event(615) is None
     assert str(upstream.requests[0].url) == f"{BASE}/docking_event/615/"
@@ -274,14 +217,14 @@ def test_a_missing_event_is_none(
 def test_an_event_is_returned_as_upstream_sent_it(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(_json(200, EVENT))
+    upstream.script(json_reply(200, EVENT))
     assert make_client().get_event(7) == EVENT
 
 
 def test_a_bad_request_is_rejected_without_retry(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, fake_time: FakeTime
 ) -> None:
-    upstream.script(_json(400, {"space_station__id": ["Enter a number."]}))
+    upstream.script(json_reply(400, {"space_station__id": ["Enter a number."]}))
     client = make_client()
     with pytest.raises(UpstreamRejected, match="Enter a number") as raised:
         client.get_list({"space_station__id": "abc"})
@@ -292,7 +235,7 @@ def test_a_bad_request_is_rejected_without_retry(
 def test_a_404_on_the_list_is_rejected_not_none(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(_json(404, {"detail": "Not found."}))
+    upstream.script(json_reply(404, {"detail": "Not found."}))
     with pytest.raises(UpstreamRejected):
         make_client().get_list({})
 
@@ -311,7 +254,7 @@ def test_truncated_json_is_retried_then_raises_payload_error(
 def test_a_truncated_page_then_a_whole_one_recovers(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(httpx.Response(200, content=b'{"count": 1, "resu'), _json(200, PAGE))
+    upstream.script(httpx.Response(200, content=b'{"count": 1, "resu'), json_reply(200, PAGE))
     assert make_client().get_list({}) == PAGE
 
 
@@ -330,7 +273,7 @@ def test_a_page_of_the_wrong_shape_is_a_payload_error(
 def test_an_event_without_an_id_is_a_payload_error(
     make_client: Callable[..., UpstreamClient], upstream: Upstream
 ) -> None:
-    upstream.script(_json(200, {"detail": "odd"}))
+    upstream.script(json_reply(200, {"detail": "odd"}))
     with pytest.raises(PayloadError):
         make_client(max_attempts=1).get_event(7)
 
@@ -367,7 +310,7 @@ def test_a_next_link_elsewhere_is_refused_without_spending(
 def test_the_total_time_cap_ends_retries_early(
     make_client: Callable[..., UpstreamClient], upstream: Upstream, fake_time: FakeTime
 ) -> None:
-    upstream.script(_json(429, {}, {"Retry-After": "30"}))
+    upstream.script(json_reply(429, {}, {"Retry-After": "30"}))
     client = make_client(max_attempts=10, max_wait=60, max_total=45)
     with pytest.raises(UpstreamThrottled):
         client.get_list({})
@@ -388,7 +331,7 @@ def test_the_client_sends_token_user_agent_and_accept(
 
 def test_no_authorization_header_without_a_token(upstream: Upstream) -> None:
     for token in (None, "", "  "):
-        with _http(upstream, token) as http:
+        with http_client(upstream, token) as http:
             http.get("docking_event/")
     assert all("Authorization" not in request.headers for request in upstream.requests)
 

@@ -71,7 +71,6 @@ def test_events_carry_upstream_instants_and_field_changes(engine: Engine) -> Non
     assert docked["time"] == "2024-11-15T18:32:00Z"
     assert docked["data"]["changes"] == {
         "docking": [None, "2024-11-15T18:32:00Z"],
-        "departure": [None, None],
         "docking_location": [None, 32],
         "space_station": [None, 18],
         "flight_vehicle": [None, 864],
@@ -86,6 +85,36 @@ def test_events_carry_upstream_instants_and_field_changes(engine: Engine) -> Non
     assert removed["data"]["changes"] == {}
     assert removed["data"]["docking_event"]["docking"] == "2024-11-15T18:39:00Z"
     assert removed["data"]["docking_event"]["departure"] == "2025-05-20T09:15:00Z"
+
+
+def test_a_docked_notification_lists_only_fields_with_a_value(engine: Engine) -> None:
+    sync(engine, [upstream_event(615)])
+    sync(engine, [upstream_event(616, departure=DEPARTED)])  # a visit already over when seen
+    open_visit, closed_visit, undocked = (row.payload for row in outbox_rows(engine))
+
+    assert [open_visit["type"], closed_visit["type"], undocked["type"]] == [
+        "docking_event.docked",
+        "docking_event.docked",
+        "docking_event.undocked",
+    ]
+    assert "departure" not in open_visit["data"]["changes"]
+    assert closed_visit["data"]["changes"]["departure"] == [None, "2025-05-20T09:15:00Z"]
+    for event in (open_visit, closed_visit):
+        assert all(new is not None for _old, new in event["data"]["changes"].values())
+
+
+def test_credentials_in_the_upstream_url_never_reach_a_notification(engine: Engine) -> None:
+    with Session(engine) as session:
+        result = apply_page(session, [upstream_event(615)], now=NOW)
+        base = "https://reader:s3cret-pw@ll.example/2.2.0"
+        assert record_changes(session, result.changes, upstream_base=base, now=NOW) == 1
+        session.commit()
+    [row] = outbox_rows(engine)
+
+    assert "s3cret-pw" not in str(row.payload)
+    assert "reader" not in str(row.payload)
+    assert row.payload["source"] == "https://ll.example/2.2.0/docking_event/615/"
+    assert row.payload["data"]["docking_event"]["url"] == row.payload["source"]
 
 
 def test_data_holds_the_normal_mode_event_after_the_change(engine: Engine) -> None:

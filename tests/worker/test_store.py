@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,7 +14,14 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import Agency, DockingEvent, Spacecraft, SpacecraftConfig, SpaceStation
+from models.tables import (
+    Agency,
+    DockingEvent,
+    DockingLocation,
+    Spacecraft,
+    SpacecraftConfig,
+    SpaceStation,
+)
 from tests.conftest import DATA_DIR
 from worker.sync.changes import ChangeKind, removal_changes
 from worker.sync.store import apply_page, delete_events
@@ -211,17 +219,89 @@ def test_a_visit_first_seen_already_over_is_a_dock_then_an_undock(session: Sessi
     assert result.changes[1].fields == {"departure": (None, departure)}
 
 
-def test_an_explicit_null_link_clears_the_stored_one(session: Session) -> None:
-    apply_page(session, [sample_615()], now=NOW)
-    unlinked = sample_615()
-    unlinked["docking_location"] = None
-    result = apply_page(session, [unlinked], now=NOW)
+def _with(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """``event`` with the value at dotted ``path`` replaced."""
+    *parents, last = path.split(".")
+    target = event
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    return event
 
-    [change] = result.changes
-    assert change.fields == {"docking_location": (32, None)}
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        ("id", "abc", "Expected `int`, got `str` - at `$.id`"),
+        ("id", 10**30, "Expected `int` <= 9223372036854775807 - at `$.id`"),
+        ("id", -5, "Expected `int` >= 1 - at `$.id`"),
+        ("id", True, "Expected `int`, got `bool` - at `$.id`"),
+        ("docking", None, "at `$.docking`"),
+        ("flight_vehicle", None, "Expected `object`, got `null` - at `$.flight_vehicle`"),
+        ("docking_location", None, "at `$.docking_location`"),
+        ("space_station", None, "at `$.space_station`"),
+        ("flight_vehicle.spacecraft", None, "at `$.flight_vehicle.spacecraft`"),
+        ("flight_vehicle.spacecraft.name", 42, "got `int` - at `$.flight_vehicle.spacecraft.name`"),
+        ("flight_vehicle.spacecraft.flights_count", 2**63, "flights_count`"),
+        ("flight_vehicle.spacecraft.time_in_space", "P99999999999999D", "time_in_space`"),
+        ("flight_vehicle.spacecraft.spacecraft_config.height", float("nan"), "height`"),
+        ("flight_vehicle.spacecraft.spacecraft_config.agency.id", 0, "agency.id`"),
+        ("docking_location.spacestation.id", "18", "spacestation.id`"),
+    ],
+)
+def test_an_event_breaking_the_schema_is_skipped_and_the_stored_one_kept(
+    session: Session, caplog: pytest.LogCaptureFixture, path: str, value: Any, reason: str
+) -> None:
+    apply_page(session, [sample_615()], now=NOW)
+    session.commit()
+    neighbour = _with(sample_615(), "id", 616)
+    caplog.set_level(logging.WARNING, logger="worker.sync.store")
+
+    result = apply_page(session, [_with(sample_615(), path, value), neighbour], now=NOW)
+
+    assert (result.created, result.updated, result.skipped) == (1, 0, 1)
+    assert [(change.kind, change.event_id) for change in result.changes] == [
+        (ChangeKind.CREATED, 616)
+    ]
     stored = session.get(DockingEvent, 615)
     assert stored is not None
-    assert stored.docking_location_id is None
+    assert (stored.row_version, stored.flight_vehicle_id, stored.docking_location_id) == (
+        1,
+        864,
+        32,
+    )
+    craft = session.get(Spacecraft, 602)
+    assert craft is not None
+    assert craft.name == "Tianzhou-8"
+    [warning] = caplog.records
+    assert reason in warning.getMessage()
+    assert "the stored version is kept" in warning.getMessage()
+
+
+def test_a_bad_id_is_quoted_clipped_in_the_warning(
+    session: Session, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="worker.sync.store")
+    result = apply_page(session, [_with(sample_615(), "id", "x" * 500)], now=NOW)
+
+    assert result.skipped == 1
+    [warning] = caplog.records
+    assert "skipping docking event 'xxxx" in warning.getMessage()
+    assert "x" * 60 not in warning.getMessage()
+
+
+def test_nulls_the_schema_allows_are_applied(session: Session) -> None:
+    apply_page(session, [sample_615()], now=NOW)
+    unlinked = _with(sample_615(), "docking_location.spacestation", None)
+    _with(unlinked, "flight_vehicle.spacecraft.serial_number", None)
+    result = apply_page(session, [unlinked], now=NOW)
+
+    assert (result.updated, result.skipped) == (1, 0)
+    location = session.get(DockingLocation, 32)
+    craft = session.get(Spacecraft, 602)
+    assert location is not None
+    assert craft is not None
+    assert (location.spacestation_id, craft.serial_number) == (None, None)
 
 
 def test_a_no_op_resync_costs_one_select_per_page(engine: Engine) -> None:

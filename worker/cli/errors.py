@@ -1,7 +1,9 @@
 """How the command line fails: one line on stderr naming the problem and its fix, an exit code.
 
 Exit codes: 0 done, 1 failed (upstream, Redis or the database unusable), 2 a bad setting or
-usage, 3 ``status`` of stale data. Messages never carry a password or the API token.
+usage, 3 ``status`` of stale data, 75 (``EX_TEMPFAIL`` of sysexits.h) ``sync`` stopped early by
+the budget, a 429 or the unreachable back-off: a later run resumes where it stopped. Messages
+never carry a password or the API token.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 EXIT_FAILURE = 1
 EXIT_CONFIG = 2
 EXIT_STALE = 3
+EXIT_TEMPFAIL = 75
 
 
 def fail(message: str, code: int = EXIT_FAILURE) -> None:

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import click
 
+from models.redact import without_credentials
 from settings import Settings, load_settings
 from worker.bootstrap import connect_database
 from worker.cli.errors import one_line_errors
 from worker.cli.listener import bind_listener
-from worker.cli.status import budget_reader
+from worker.cli.status import budget_reader, lock_reader
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
@@ -27,8 +28,9 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
                 engine,
                 listener,
                 trust_proxy=settings.trust_proxy,
-                upstream_base=settings.upstream_url,
+                upstream_base=without_credentials(settings.upstream_url),
                 budget=budget_reader(settings),
+                lock=lock_reader(settings),
                 stale_after_seconds=settings.stale_after_seconds,
                 redis_url=settings.redis_url,
                 stream=settings.stream,

@@ -22,14 +22,15 @@ from sqlmodel import Session
 
 from models.clock import utc_now
 from models.db import alembic_config
-from models.ll2.formats import format_instant, parse_datetime
+from models.ll2.formats import format_instant, parse_instant
 from models.redact import redact_text
 from models.redis_client import make_redis
-from models.status import BudgetReader, read_status
+from models.status import StateReader, read_status
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, connect_database, redis_unreachable
+from worker.bootstrap import ServiceError, connect_database, redis_unreachable, sync_lock_key
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
 from worker.schedule import cadence_for
+from worker.sync.lock import SingleFlight
 from worker.upstream.budget import RequestBudget
 
 CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
@@ -37,7 +38,7 @@ CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
 ERROR_SHOWN_CHARS = 160
 
 
-def budget_reader(settings: Settings) -> BudgetReader:
+def budget_reader(settings: Settings) -> StateReader:
     """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
 
     def read() -> Mapping[str, Any]:
@@ -45,6 +46,21 @@ def budget_reader(settings: Settings) -> BudgetReader:
         try:
             budget = RequestBudget(client, settings.key_prefix, settings.rate_limit_per_hour)
             return dataclasses.asdict(budget.usage())
+        finally:
+            client.close()
+
+    return read
+
+
+def lock_reader(settings: Settings) -> StateReader:
+    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
+
+    def read() -> Mapping[str, Any]:
+        client = make_redis(settings.redis_url)
+        try:
+            lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
+            holder = lock.holder()
+            return {"held": False} if holder is None else {"held": True, **holder}
         finally:
             client.close()
 
@@ -73,6 +89,7 @@ def gather(settings: Settings, engine: Engine) -> dict[str, Any]:
             now=utc_now(),
             stale_after_seconds=settings.stale_after_seconds,
             budget=budget_reader(settings),
+            lock=lock_reader(settings),
         )
 
 
@@ -88,6 +105,8 @@ def render(report: Mapping[str, Any], *, now: dt.datetime, poll_every: float) ->
         next_poll_line(cycle, poll_every, now),
         f"events: {report.get('events')} ({report.get('open_events')} still docked)",
         budget_line(report.get("budget")),
+        _unreachable_line((report.get("budget") or {}).get("unreachable")),
+        _lock_line(report.get("lock")),
         f"outbox backlog: {report.get('outbox_backlog')}",
         "state: STALE" if report.get("stale") else "state: fresh",
     ]
@@ -152,9 +171,7 @@ def budget_line(budget: Mapping[str, Any] | None) -> str:
 
 def _instant(text: str) -> dt.datetime:
     """An instant of the report (written by ``format_instant``) as aware UTC."""
-    moment = parse_datetime(text)
-    assert moment is not None  # callers pass a string
-    return moment
+    return parse_instant(text)
 
 
 def _clock(moment: dt.datetime) -> str:
@@ -185,6 +202,32 @@ def _span(seconds: float) -> str:
 def _shorten(text: str) -> str:
     line = text.splitlines()[0] if text else ""
     return line if len(line) <= ERROR_SHOWN_CHARS else line[: ERROR_SHOWN_CHARS - 1] + "…"
+
+
+def _epoch_instant(epoch: float | None) -> str:
+    return "?" if epoch is None else format_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
+
+
+def _unreachable_line(backoff: Mapping[str, Any] | None) -> str:
+    if not backoff:
+        return "upstream back-off: none"
+    return (
+        f"upstream back-off: {backoff.get('failures')} connection failure(s) in a row "
+        f"({backoff.get('error')}) since {_epoch_instant(backoff.get('since'))}; "
+        f"no request before {_epoch_instant(backoff.get('until'))}"
+    )
+
+
+def _lock_line(lock: Mapping[str, Any] | None) -> str:
+    if lock is None or "error" in lock:
+        return f"sync lock: unknown ({(lock or {}).get('error', 'not read')})"
+    if not lock.get("held"):
+        return "sync lock: free"
+    who = f"process {lock['pid']} on {lock['host']}" if lock.get("pid") else "an unknown holder"
+    return (
+        f"sync lock: held by {who} since {_epoch_instant(lock.get('since'))} "
+        f"(expires in {lock.get('expires_in', 0):.0f} s unless renewed)"
+    )
 
 
 def status_command(settings: Settings, *, as_json: bool = False) -> None:

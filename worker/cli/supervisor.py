@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from urllib.parse import urlsplit
 
+from models.redact import without_credentials
 from settings import Settings
 from worker.bootstrap import connect_database, connect_redis
 from worker.cli.listener import check_port
@@ -257,7 +258,7 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
         log.warning(
             "upstream %s is unreachable (%s): the mirror serves the local copy and each poll "
             "retries; check DOCKWATCH_UPSTREAM_URL or the network",
-            settings.upstream_url,
+            without_credentials(settings.upstream_url),
             unreachable,
         )
     supervisor = Supervisor(child_commands(host, port))

@@ -2,6 +2,9 @@
 
 The outbox is relayed after every commit and once more at the end, so cron-style use without a
 worker still notifies; Redis being down only delays the notifications (they stay queued).
+Exit codes: 0 when the cycle completed; 75 when the request budget, upstream's 429 or the
+unreachable back-off stopped it early (one stderr line says when it resumes; what was fetched
+is kept); 1 when it failed; 2 for a bad setting.
 """
 
 from __future__ import annotations
@@ -12,11 +15,17 @@ import click
 
 from settings import load_settings
 from worker.bootstrap import Runtime, build_runtime
-from worker.cli.errors import fail, one_line_errors
+from worker.cli.errors import EXIT_TEMPFAIL, fail, one_line_errors
 from worker.notify.relay import RelayUnavailable
-from worker.sync.summary import Mode
+from worker.sync.summary import CycleSummary, Mode
 
 UPSTREAM_HINT = " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
+# What stopped a cycle early that a later one resumes from, as the stderr line names it.
+TEMPORARY_STOPS = {
+    "budget": "the request budget",
+    "throttled": "upstream's 429",
+    "backoff": "the back-off after connection failures",
+}
 
 
 @click.command()
@@ -28,15 +37,31 @@ def sync(full: bool) -> None:
     try:
         summary = runtime.run_cycle(Mode.FULL if full else Mode.POLL)
         if summary is None:
-            click.echo("dockwatch: a sync cycle is already running; nothing to do", err=True)
+            holder = runtime.sync_lock().holder()
+            who = (
+                f" (process {holder['pid']} on {holder['host']})"
+                if holder and holder["pid"]
+                else ""
+            )
+            click.echo(f"dockwatch: a sync cycle is already running{who}; nothing to do", err=True)
             return
         _relay_remaining(runtime)
         click.echo(json.dumps(summary.as_json()))
+        if summary.reason in TEMPORARY_STOPS:
+            fail(_stopped_early(summary), EXIT_TEMPFAIL)
         if summary.error is not None:
             hint = UPSTREAM_HINT if summary.reason == "upstream" else ""
             fail(f"sync failed: {summary.error}{hint}")
     finally:
         runtime.close()
+
+
+def _stopped_early(summary: CycleSummary) -> str:
+    """The one line for a cycle a later one resumes: what stopped it, and when it resumes."""
+    cause = TEMPORARY_STOPS[str(summary.reason)]
+    if summary.reason == "backoff":
+        cause += f" ({summary.error}; check DOCKWATCH_UPSTREAM_URL and the network)"
+    return f"sync stopped early by {cause}; resumes at {summary.resume_at or 'the next slot'}"
 
 
 def _relay_remaining(runtime: Runtime) -> None:

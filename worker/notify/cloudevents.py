@@ -15,8 +15,10 @@ event's upstream URL), ``type``, ``subject`` (the event id), ``time``, ``sequenc
 - ``time`` is the upstream instant the change is about: the docking for ``docked``, the
   departure for ``undocked``, the changed instant for ``updated``. A removal has no upstream
   instant, so ``removed`` carries the moment the removal was confirmed.
-- ``data.changes`` maps each changed field to ``[old, new]``; ``docked`` lists every field as
-  ``[null, value]`` and ``removed`` lists none (``data.docking_event`` holds the last state).
+- ``data.changes`` maps each changed field to ``[old, new]``. ``docked`` lists, as
+  ``[null, value]``, only the fields that have a value: a field still null (``departure`` while
+  docked) did not change, so ``[null, null]`` never appears. ``removed`` lists none
+  (``data.docking_event`` holds the last state).
 """
 
 from __future__ import annotations
@@ -84,7 +86,7 @@ def state_fields(docking_event: JSONDict, space_station_id: int | None) -> dict[
 def data_changes(change: Change, state: dict[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the notification's ``data.changes``."""
     if change.kind is ChangeKind.CREATED:
-        return {name: [None, state[name]] for name in FIELDS}
+        return {name: [None, state[name]] for name in FIELDS if state[name] is not None}
     if change.kind is ChangeKind.REMOVED:
         return {}
     return {

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from models.ll2.graph import EventGraph, load_graphs
 from models.ll2.render import LinkStyle, serialize_events
+from models.redact import without_credentials
 from models.tables import OutboxEntry, table_of
 from worker.notify.cloudevents import EVENT_TYPES, build_event, format_sequence
 from worker.sync.changes import Change, ChangeKind
@@ -72,9 +73,11 @@ def record_changes(
     """Write one outbox row per new change in the caller's transaction; returns rows written.
 
     Record REMOVED changes before ``delete_events``: the notification carries the last state.
+    Credentials in ``upstream_base`` never reach a notification (its ``source`` and urls).
     """
     if not changes:
         return 0
+    upstream_base = without_credentials(upstream_base)
     ids = list(dict.fromkeys(change.event_id for change in changes))
     graphs = _graphs(session, ids)
     missing = sorted(set(ids) - set(graphs))

@@ -8,8 +8,9 @@ What a cycle does depends on its ``Mode`` and on whether the first fill is done:
   the next poll;
 - ``FULL``: the poll, the whole sweep, then every pending removal check.
 
-Upstream faults, the budget and a lost lock end the cycle early with ``complete: false``: every
-page committed so far stays. Each cycle records its summary, and a cycle that brought the mirror
+Upstream faults, the budget (``budget``), upstream's 429 (``throttled``), the unreachable
+back-off (``backoff``) and a lost lock end the cycle early with ``complete: false``: every page
+committed so far stays. Each cycle records its summary, and a cycle that brought the mirror
 up to date (a completed poll or fill) records the moment as the last success.
 """
 
@@ -34,7 +35,12 @@ from worker.sync.sweep import Sweep
 from worker.sync.unit_of_work import LockLost, UnitOfWork
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import UpstreamClient
-from worker.upstream.errors import BudgetExhausted, UpstreamError, UpstreamThrottled
+from worker.upstream.errors import (
+    BudgetExhausted,
+    UpstreamBackoff,
+    UpstreamError,
+    UpstreamThrottled,
+)
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +80,9 @@ class SyncCycle:
             summary.error = str(error)
         except BudgetExhausted as error:
             summary.stop("budget", error.resume_at)
+        except UpstreamBackoff as error:
+            summary.stop("backoff", error.until)
+            summary.error = str(error)
         except UpstreamThrottled as error:
             summary.stop("throttled", error.not_before)
         except UpstreamError as error:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from models.clock import utc_now
 from models.data_version import bump_data_version
 from models.ll2.errors import MalformedEvent
 from models.ll2.parse import ParsedEvent, Row, parse_event
+from models.ll2.schema import valid_event_id
 from models.tables import (
     Agency,
     DockingEvent,
@@ -99,14 +100,22 @@ def _upsert_spacecraft(
 def parse_page(
     payloads: Iterable[Any], *, fetched_at: dt.datetime
 ) -> tuple[list[ParsedEvent], int]:
-    """Parse a page's events, skipping (and counting) malformed ones."""
+    """Parse a page's events, skipping (and counting) those that break the 2.2.0 schema.
+
+    Each skipped event is one warning naming its id and the reason; its stored version stays.
+    """
     parsed, skipped = [], 0
     for payload in payloads:
         try:
             parsed.append(parse_event(payload, fetched_at=fetched_at))
         except MalformedEvent as error:
             skipped += 1
-            log.warning("skipping a malformed docking event: %s", error)
+            log.warning(
+                "skipping docking event %s: it breaks the 2.2.0 schema (%s); "
+                "the stored version is kept",
+                error.event_id,
+                error,
+            )
     return parsed, skipped
 
 
@@ -115,20 +124,22 @@ def _skip_unchanged(
 ) -> tuple[list[Any], dict[int, str]]:
     """Drop the payloads whose digest matches the stored one: nothing in them can differ.
 
-    Returns the payloads left to parse and the digest of each by event id.
+    A stored digest is only ever that of a payload that passed the schema, so a matching one
+    needs no validation; an id that is not a valid 2.2.0 id never reaches the query. Returns the
+    payloads left to parse and the digest of each by event id.
     """
+    ids = [valid_event_id(payload) for payload in payloads]
     digests = {
-        p["id"]: payload_digest(p, now)
-        for p in payloads
-        if isinstance(p, Mapping) and isinstance(p.get("id"), int)
+        ident: payload_digest(payload, now)
+        for ident, payload in zip(ids, payloads, strict=True)
+        if ident is not None
     }
     table = table_of(DockingEvent)
     query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(list(digests)))
     stored = dict(session.connection().execute(query).tuples().all()) if digests else {}
     left = []
-    for payload in payloads:
-        ident = payload.get("id") if isinstance(payload, Mapping) else None
-        if isinstance(ident, int) and stored.get(ident) == digests[ident]:
+    for ident, payload in zip(ids, payloads, strict=True):
+        if ident is not None and stored.get(ident) == digests[ident]:
             result.unchanged += 1
             result.seen_ids.append(ident)
         else:

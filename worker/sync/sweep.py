@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from models.ll2.schema import valid_event_id
 from models.sync_state import FillState, SweepCheckpoint, fill_done, read_record, write_record
 from worker.sync import candidates
 from worker.sync.page_commit import commit_page
@@ -33,9 +34,13 @@ MAX_REWINDS_PER_PASS = 5
 
 
 def _event_ids(results: list[Any]) -> list[int]:
-    """The integer ids of a page's events, in page order (anything else is left out)."""
-    ids = (item.get("id") for item in results if isinstance(item, dict))
-    return [ident for ident in ids if isinstance(ident, int) and not isinstance(ident, bool)]
+    """The valid 2.2.0 ids of a page's events, in page order.
+
+    An event without one is left out, so a page holding it is never whole (its length differs)
+    and proves no absence; the store skips it too.
+    """
+    ids = (valid_event_id(item) for item in results)
+    return [ident for ident in ids if ident is not None]
 
 
 def _count(page: dict[str, Any]) -> int | None:

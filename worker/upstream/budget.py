@@ -4,6 +4,16 @@ Every process (workers, beat, ``dockwatch sync``) spends from one Redis sorted s
 checked and recorded by a single Lua script so two processes can never both take the last slot.
 A 429/503 ``Retry-After`` is stored next to it as a fleet-wide "not before". Time comes from an
 injected clock, passed to the script as an argument (not Redis ``TIME``), so tests can drive it.
+
+The budget counts requests that may have reached upstream. A slot is taken before each send
+(taking it only once connected would need a hook inside httpx's connection pool, and two
+processes could then both connect for the last slot); a send that provably never left (the
+connection was refused, the name did not resolve, the connect timed out) gives its slot back
+with ``refund``. Such failures are not free of consequence, though: each request that still
+failed that way after its retries is counted in a fleet-wide back-off next to the "not before"
+(``unreachable``), and no process sends anything before its deadline (30 s doubling per failure
+in a row, at most 15 min), so polls against a dead network do not spin. Any answer from upstream
+clears it.
 """
 
 from __future__ import annotations
@@ -16,16 +26,22 @@ from typing import Any
 
 from redis import Redis
 
-from worker.upstream.errors import BudgetExhausted
+from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 
-# KEYS: budget zset, not-before string.
+# KEYS: budget zset, not-before string, unreachable hash.
 # ARGV: now, count_after (now - window), prune_upto (now - 2 * window), limit, member, ttl_ms.
 # Scores are passed on as the caller's strings: Lua numbers print with 14 digits only, which would
 # round an epoch to 1e-4 s. Pruning keeps a second window of history so a process whose clock lags
 # another one's (clock skew, or a stale read) still sees every send inside its own window.
-# Returns {1, "", ""} when recorded, else {0, not_before or "", score of the send whose expiry
-# frees the next slot or ""}.
+# Returns {2, until, failures} while the unreachable back-off holds; {1, failures or "", ""}
+# when recorded; else {0, not_before or "", score of the send whose expiry frees the next slot
+# or ""}.
 _ACQUIRE = """
+local failures = redis.call('HGET', KEYS[3], 'failures')
+local backoff = redis.call('HGET', KEYS[3], 'until')
+if backoff and tonumber(backoff) > tonumber(ARGV[1]) then
+  return {2, backoff, failures or '0'}
+end
 local nb = redis.call('GET', KEYS[2])
 if nb and tonumber(nb) <= tonumber(ARGV[1]) then
   nb = false
@@ -36,7 +52,7 @@ local limit = tonumber(ARGV[4])
 if used < limit and not nb then
   redis.call('ZADD', KEYS[1], ARGV[1], ARGV[5])
   redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  return {1, '', ''}
+  return {1, failures or '', ''}
 end
 local freeing = {}
 if used >= limit then
@@ -59,9 +75,39 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return ARGV[1]
 """
 
+# KEYS: unreachable hash. ARGV: now, first back-off, longest back-off, error name, ttl_ms.
+# Counts one more failure in a row and sets its deadline; returns {failures, until, since}.
+_UNREACHABLE = """
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local wait = math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * 2 ^ math.min(failures - 1, 30))
+local deadline = string.format('%.6f', tonumber(ARGV[1]) + wait)
+redis.call('HSETNX', KEYS[1], 'since', ARGV[1])
+redis.call('HSET', KEYS[1], 'until', deadline, 'error', ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return {failures, deadline, redis.call('HGET', KEYS[1], 'since')}
+"""
+
+# The unreachable back-off: the first deadline after a failure, doubled per failure in a row up
+# to the longest. Short enough that a brief network blip costs one poll, long enough that a dead
+# network costs no more than a few attempts an hour.
+BACKOFF_FIRST_SECONDS = 30.0
+BACKOFF_LONGEST_SECONDS = 900.0
+# The back-off state outlives its deadline by this much, then a new failure starts over.
+_BACKOFF_MEMORY_SECONDS = 3600.0
+
 # Real-time slack on key expiry so a key never vanishes while the (possibly skewed) clock of some
 # process still needs it.
 _EXPIRY_SLACK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The fleet-wide back-off after requests that never reached upstream (epochs, seconds)."""
+
+    failures: int  # requests in a row that failed without reaching upstream
+    since: float  # when the first of them failed
+    until: float  # no request is sent before this
+    error: str  # the last failure's kind, e.g. ``ConnectError``
 
 
 @dataclass(frozen=True)
@@ -73,6 +119,16 @@ class BudgetUsage:
     left: int
     next_slot_at: float | None  # epoch of the next affordable request; None when one is free now
     not_before: float | None  # persisted upstream "Retry-After" deadline, if still ahead
+    unreachable: Unreachable | None = None  # the back-off after connection failures, if any
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One request's place in the budget: ``refund`` it if the request never left."""
+
+    member: str
+    # Failures in a row recorded before this request (0: upstream answered the last one).
+    unreachable_failures: int = 0
 
 
 def _text(value: Any) -> str:
@@ -104,34 +160,66 @@ class RequestBudget:
         self.window_seconds = float(window_seconds)
         self.budget_key = f"{key_prefix}:budget"
         self.not_before_key = f"{key_prefix}:not_before"
+        self.unreachable_key = f"{key_prefix}:unreachable"
         self._acquire = redis.register_script(_ACQUIRE)
         self._defer = redis.register_script(_DEFER)
+        self._unreachable = redis.register_script(_UNREACHABLE)
 
     def __repr__(self) -> str:
         return f"RequestBudget(key={self.budget_key!r}, limit={self.limit})"
 
-    def acquire(self) -> None:
-        """Record one request now, or raise ``BudgetExhausted`` without recording anything."""
+    def acquire(self) -> Slot:
+        """Record one request now, or raise without recording anything.
+
+        Raises ``BudgetExhausted`` when the window is full or upstream's "not before" holds, and
+        ``UpstreamBackoff`` while the unreachable back-off holds.
+        """
         now = self._clock()
         window = self.window_seconds
+        member = f"{now!r}:{uuid.uuid4().hex}"
         reply: list[Any] = self._acquire(
-            keys=[self.budget_key, self.not_before_key],
+            keys=[self.budget_key, self.not_before_key, self.unreachable_key],
             args=[
                 repr(now),
                 repr(now - window),
                 repr(now - 2 * window),
                 self.limit,
-                f"{now!r}:{uuid.uuid4().hex}",
+                member,
                 _ttl_ms(2 * window),
             ],
         )
+        if int(reply[0]) == 2:
+            raise UpstreamBackoff(float(_text(reply[1])), int(_text(reply[2])))
         if int(reply[0]) == 1:
-            return
+            return Slot(member, int(_text(reply[1]) or 0))
         not_before, freeing = _text(reply[1]), _text(reply[2])
         candidates = [float(not_before)] if not_before else []
         if freeing:
             candidates.append(float(freeing) + window)
         raise BudgetExhausted(max(candidates, default=now + window))
+
+    def refund(self, slot: Slot) -> None:
+        """Give back the slot of a request that never left (it cannot have reached upstream)."""
+        self._redis.zrem(self.budget_key, slot.member)
+
+    def note_unreachable(self, error: str) -> Unreachable:
+        """Count one more request in a row that never reached upstream; returns the back-off."""
+        now = self._clock()
+        failures, until, since = self._unreachable(
+            keys=[self.unreachable_key],
+            args=[
+                repr(now),
+                BACKOFF_FIRST_SECONDS,
+                BACKOFF_LONGEST_SECONDS,
+                error,
+                _ttl_ms(BACKOFF_LONGEST_SECONDS + _BACKOFF_MEMORY_SECONDS),
+            ],
+        )
+        return Unreachable(int(failures), float(_text(since)), float(_text(until)), error)
+
+    def note_reachable(self) -> None:
+        """Upstream answered: the unreachable back-off ends for every process."""
+        self._redis.delete(self.unreachable_key)
 
     def defer_until(self, epoch: float) -> None:
         """Persist a fleet-wide "send nothing before ``epoch``"; a later stored value wins."""
@@ -148,7 +236,8 @@ class RequestBudget:
         window_start = f"({now - self.window_seconds!r}"
         pipe.zrangebyscore(self.budget_key, window_start, "+inf", withscores=True)
         pipe.get(self.not_before_key)
-        entries, raw_not_before = pipe.execute()
+        pipe.hgetall(self.unreachable_key)
+        entries, raw_not_before, raw_unreachable = pipe.execute()
         scores = sorted(float(score) for _member, score in entries)
         used = len(scores)
         not_before = float(_text(raw_not_before)) if raw_not_before is not None else None
@@ -159,10 +248,28 @@ class RequestBudget:
             next_slot_at = scores[used - self.limit] + self.window_seconds
         if not_before is not None:
             next_slot_at = max(next_slot_at or not_before, not_before)
+        unreachable = _unreachable_of(raw_unreachable)
+        if unreachable is not None and unreachable.until > now:
+            next_slot_at = max(next_slot_at or unreachable.until, unreachable.until)
         return BudgetUsage(
             used=used,
             limit=self.limit,
             left=max(0, self.limit - used),
             next_slot_at=next_slot_at,
             not_before=not_before,
+            unreachable=unreachable,
         )
+
+
+def _unreachable_of(raw: dict[Any, Any]) -> Unreachable | None:
+    """The back-off from its Redis hash (None when absent or half-written)."""
+    fields = {_text(key): _text(value) for key, value in raw.items()}
+    try:
+        return Unreachable(
+            failures=int(fields["failures"]),
+            since=float(fields["since"]),
+            until=float(fields["until"]),
+            error=fields.get("error", ""),
+        )
+    except (KeyError, ValueError):
+        return None

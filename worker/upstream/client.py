@@ -1,10 +1,14 @@
 """The upstream (Launch Library 2) client: budgeted, retried, typed GETs of docking events.
 
 ``build_http_client`` makes the one ``httpx.Client`` a process uses; ``UpstreamClient`` wraps it so
-that every attempt, retries included, first spends from the shared ``RequestBudget``, a 429/503
-``Retry-After`` becomes a fleet-wide "not before", and every failure leaves as an error from
-``worker.upstream.errors``. The API token travels only in the ``Authorization`` header: it is
-never put into a log line, an exception message or a repr.
+that every attempt, retries included, first spends from the shared ``RequestBudget`` (and gets
+its slot back when it never left: refused, unresolved, connect timed out), a 429/503
+``Retry-After`` becomes a fleet-wide "not before", a request that never reached upstream after
+its retries extends the fleet-wide unreachable back-off, and every failure leaves as an error
+from ``worker.upstream.errors``. The API token travels only in the ``Authorization`` header: it is
+never put into a log line, an exception message or a repr. So do credentials in the upstream
+URL (``http://user:secret@host/2.2.0``): they become HTTP Basic auth and the client's base URL
+keeps none, because httpx would otherwise print them in its own request log lines.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from worker.upstream.errors import (
     UpstreamRejected,
     UpstreamThrottled,
     UpstreamUnavailable,
+    UpstreamUnreachable,
 )
 from worker.upstream.retry import build_retrying, parse_retry_after
 
@@ -33,6 +38,9 @@ PROJECT_URL = "https://github.com/dockwatch/dockwatch"
 LIST_PATH = "docking_event/"
 # Upstream's own 400 bodies are short; cap what we copy into a message all the same.
 _BODY_EXCERPT_CHARS = 200
+# Transport errors raised before a request was written: it cannot have reached upstream.
+# (httpx raises ConnectError for a refused connection and a name that does not resolve alike.)
+NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout)
 
 
 def _version() -> str:
@@ -45,6 +53,19 @@ def _version() -> str:
 USER_AGENT = f"dockwatch/{_version()} (+{PROJECT_URL})"
 
 
+def credentials_as_auth(url: str | httpx.URL) -> tuple[httpx.URL, httpx.BasicAuth | None]:
+    """``url`` without its user information, and that information as HTTP Basic auth (or None).
+
+    httpx turns a URL's user information into Basic auth too, but also prints the URL, secret
+    included, in its request log lines: requests go to the stripped URL with this auth instead.
+    """
+    parsed = httpx.URL(url)
+    if not parsed.username and not parsed.password:
+        return parsed, None
+    bare = parsed.copy_with(username=None, password=None)
+    return bare, httpx.BasicAuth(parsed.username, parsed.password)
+
+
 def build_http_client(
     base_url: str,
     token: str | None,
@@ -54,8 +75,11 @@ def build_http_client(
 ) -> httpx.Client:
     """The process's single HTTP client: base URL, explicit timeouts, identifying headers.
 
-    ``transport`` replaces the network (``httpx.MockTransport`` in tests); nothing else changes.
+    User information in ``base_url`` is sent as HTTP Basic auth (``credentials_as_auth``); the
+    client's URLs carry none. ``transport`` replaces the network (``httpx.MockTransport`` in
+    tests); nothing else changes.
     """
+    url, auth = credentials_as_auth(base_url)
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if token is not None and token.strip():
         # A header value with whitespace or control characters makes h11 quote it in its error.
@@ -63,7 +87,8 @@ def build_http_client(
             raise ValueError("the API token contains whitespace or control characters")
         headers["Authorization"] = f"Token {token.strip()}"
     return httpx.Client(
-        base_url=base_url,
+        base_url=url,
+        auth=auth,
         headers=headers,
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,  # upstream paths end in "/"; a redirect is a fault, not a detour
@@ -90,7 +115,10 @@ def _target(url: httpx.URL) -> str:
 
 
 class UpstreamClient:
-    """Budgeted, retried GETs of LL2 docking events; ``requests_made`` counts every send."""
+    """Budgeted, retried GETs of LL2 docking events.
+
+    ``requests_made`` counts every send that may have reached upstream (what the budget counts).
+    """
 
     def __init__(
         self,
@@ -159,7 +187,19 @@ class UpstreamClient:
             sleep=self._sleep,
             clock=self._clock,
         )
-        result: dict[str, Any] | None = retrying(self._attempt, url, params, shape, missing_ok)
+        try:
+            result: dict[str, Any] | None = retrying(self._attempt, url, params, shape, missing_ok)
+        except UpstreamUnreachable as error:
+            kind = type(error.__cause__).__name__
+            backoff = self._budget.note_unreachable(kind)
+            logger.warning(
+                "upstream unreachable (%d failure(s) in a row, the last %s): "
+                "nothing is sent for %.0f s",
+                backoff.failures,
+                kind,
+                backoff.until - self._clock(),
+            )
+            raise
         return result
 
     def _attempt(
@@ -169,15 +209,24 @@ class UpstreamClient:
         shape: Callable[[Any], bool],
         missing_ok: bool,
     ) -> dict[str, Any] | None:
-        self._budget.acquire()  # BudgetExhausted is not retryable: it propagates as is
+        # BudgetExhausted and UpstreamBackoff are not retryable: they propagate as they are.
+        slot = self._budget.acquire()
         self.requests_made += 1
         try:
             response = self._http.get(url, params=params)
+        except NEVER_LEFT as error:
+            self._budget.refund(slot)
+            self.requests_made -= 1
+            raise UpstreamUnreachable(
+                f"GET {_target(url)} failed: {type(error).__name__}"
+            ) from error
         except httpx.TransportError as error:
             # Only the class name: some transport errors quote the offending header value.
             raise UpstreamUnavailable(
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
+        if slot.unreachable_failures:
+            self._budget.note_reachable()
         target = _target(response.request.url)
         logger.debug("GET %s -> %d", target, response.status_code)
         if missing_ok and response.status_code == 404:

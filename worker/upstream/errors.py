@@ -2,8 +2,8 @@
 
 A small tree so callers can decide at the edge (CLI exit code, task outcome, HTTP status) without
 knowing about httpx: ``UpstreamError`` covers everything the upstream did wrong or refused, while
-``BudgetExhausted`` is our own decision not to send. Messages name the status and the path at most;
-they never carry the API token or any request header.
+``BudgetExhausted`` and ``UpstreamBackoff`` are our own decisions not to send. Messages name the
+status and the path at most; they never carry the API token or any request header.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ class UpstreamUnavailable(UpstreamError):
     # Keyword-only arguments defeat Exception's default pickling (Celery results, multiprocessing).
     def __reduce__(self) -> tuple[object, ...]:
         return (_rebuild, (type(self), str(self), {"status": self.status}))
+
+
+class UpstreamUnreachable(UpstreamUnavailable):
+    """The request never left: the connection was refused, the name did not resolve, or the
+    connect timed out. It cost no budget."""
 
 
 class UpstreamThrottled(UpstreamError):
@@ -79,3 +84,21 @@ class BudgetExhausted(Exception):
 
     def __reduce__(self) -> tuple[object, ...]:
         return (type(self), (self.resume_at,))
+
+
+class UpstreamBackoff(Exception):
+    """Requests in a row never reached upstream: nothing is sent before ``until`` (epoch).
+
+    ``failures`` counts them; the back-off is fleet-wide (see ``worker.upstream.budget``).
+    """
+
+    def __init__(self, until: float, failures: int) -> None:
+        times = "once" if failures == 1 else f"{failures} times in a row"
+        super().__init__(
+            f"upstream was unreachable {times}; nothing is sent before {_clock_text(until)}"
+        )
+        self.until = until
+        self.failures = failures
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (type(self), (self.until, self.failures))
