@@ -19,6 +19,7 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
@@ -56,13 +57,24 @@ def create_app(
     budget: BudgetReader | None = None,
     stale_after_seconds: float = 3600.0,
     event_feed: EventFeed | None = None,
+    fleet_redis: FleetRedis | None = None,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status;
-    ``event_feed`` (the notification stream) serves ``/events``, which answers 503 without it."""
+    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status
+    and /metrics; ``event_feed`` (the notification stream) serves ``/events``, which answers 503
+    without it; ``fleet_redis`` is where /metrics reads the fleet's counters and stream (without
+    it, those metrics are left out and ``dockwatch_redis_up`` is 0)."""
+    fleet = FleetCollector(
+        engine,
+        clock=clock,
+        stale_after_seconds=stale_after_seconds,
+        budget=budget,
+        fleet_redis=fleet_redis,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        fleet.close()
         if event_feed is not None:
             await event_feed.fanout.close()
 
@@ -83,7 +95,7 @@ def create_app(
         budget=budget,
         stale_after_seconds=stale_after_seconds,
     )
-    metrics = MirrorMetrics(engine)
+    metrics = MirrorMetrics(fleet)
     app.state.metrics = metrics
     # Every method reaches these handlers, which answer upstream's 405 themselves. The suffix
     # routes come before the plain detail route, whose ``{ident}`` would take ``615.json``.

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from models.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
 from worker.upstream.budget import RequestBudget
 from worker.upstream.errors import (
     PayloadError,
@@ -102,8 +103,10 @@ class UpstreamClient:
         max_total: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        counters: SharedCounters | None = None,
     ) -> None:
         self._http = http
+        self._counters = counters  # fleet-wide requests by status class, when given
         self._budget = budget
         self._max_attempts = max_attempts
         self._max_wait = max_wait
@@ -174,10 +177,12 @@ class UpstreamClient:
         try:
             response = self._http.get(url, params=params)
         except httpx.TransportError as error:
+            self._count(None)
             # Only the class name: some transport errors quote the offending header value.
             raise UpstreamUnavailable(
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
+        self._count(response.status_code)
         target = _target(response.request.url)
         logger.debug("GET %s -> %d", target, response.status_code)
         if missing_ok and response.status_code == 404:
@@ -194,6 +199,10 @@ class UpstreamClient:
             raise PayloadError(f"GET {target}: the JSON does not have the expected shape")
         result: dict[str, Any] = body
         return result
+
+    def _count(self, status: int | None) -> None:
+        if self._counters is not None:
+            self._counters.increment(UPSTREAM_REQUESTS, status_class(status))
 
     def _status_error(self, response: httpx.Response, target: str) -> UpstreamError:
         status = response.status_code
