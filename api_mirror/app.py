@@ -2,7 +2,10 @@
 
 ``create_app(engine, …)`` wires everything from explicit arguments (settings are read by the
 caller). The docking-event routes take every method and read the raw query string, so nothing
-of FastAPI's own validation (422) or method handling shows through.
+of FastAPI's own validation (422) or method handling shows through; for the same reason the
+OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), not generated.
+``/docs`` is Swagger UI on that document, its files served by the mirror itself (the
+``fastapi-offline`` package ships them), so it works without the internet.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -22,6 +26,7 @@ from api_mirror.context import MirrorContext
 from api_mirror.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
+from api_mirror.openapi.document import build_document
 from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, events, formats, live, operations
 from api_mirror.routes.events import EventFeed
@@ -78,14 +83,19 @@ def create_app(
         if event_feed is not None:
             await event_feed.fanout.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="dockwatch mirror",
-        docs_url=None,
+        docs_url="/docs",
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
+        # Swagger UI would ask validator.swagger.io about the document: it stays offline.
+        swagger_ui_parameters={"validatorUrl": None},
         redirect_slashes=False,
         lifespan=lifespan,
     )
+    # FastAPI's documented way to serve a document of one's own instead of a generated one.
+    document = build_document()
+    app.openapi = lambda: document  # type: ignore[method-assign]
     app.state.event_feed = event_feed
     app.state.mirror = MirrorContext(
         engine=engine,
