@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import math
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -88,6 +89,7 @@ class FleetCollector(Collector):
         self.budget = budget
         self.fleet_redis = fleet_redis
         self._client: redis.Redis | None = None
+        self._client_lock = threading.Lock()  # scrapes run in a thread pool
 
     def collect(self) -> Iterator[Metric]:
         """Every fleet metric readable now, and whether each source answered."""
@@ -111,9 +113,10 @@ class FleetCollector(Collector):
 
     def close(self) -> None:
         """Release the Redis connections."""
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        with self._client_lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
 
     # --- the database ---------------------------------------------------------------------
 
@@ -182,9 +185,10 @@ class FleetCollector(Collector):
     # --- Redis ----------------------------------------------------------------------------
 
     def _redis_client(self, fleet: FleetRedis) -> redis.Redis:
-        if self._client is None:
-            self._client = make_redis(fleet.url, socket_timeout=SCRAPE_REDIS_TIMEOUT_SECONDS)
-        return self._client
+        with self._client_lock:
+            if self._client is None:
+                self._client = make_redis(fleet.url, socket_timeout=SCRAPE_REDIS_TIMEOUT_SECONDS)
+            return self._client
 
     def _redis(self, now: dt.datetime) -> Iterator[Metric]:
         assert self.fleet_redis is not None
