@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # Demo options, e.g. make demo DEMO_ARGS="--port 8001 --pause 5"
 DEMO_ARGS ?=
 
-.PHONY: install run test lint typecheck compose-check bench demo services chromium clean
+.PHONY: install run test lint typecheck compose-check bench demo services chromium promtool clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ services:
 chromium:
 	bash scripts/install-chromium.sh
 
+# Prometheus's promtool for the alerting rules (does nothing when it is on PATH).
+promtool:
+	bash scripts/install-promtool.sh
+
 run: install
 	bash scripts/ensure-redis.sh
 	$(BIN)/dockwatch run
@@ -32,10 +36,12 @@ run: install
 test: install services chromium
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-lint: install
+lint: install promtool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	promtool check rules docs/alerts.yml
+	promtool test rules docs/alerts.test.yml
 
 typecheck: install
 	$(BIN)/mypy

@@ -2,7 +2,10 @@
 
 ``create_app(engine, …)`` wires everything from explicit arguments (settings are read by the
 caller). The docking-event routes take every method and read the raw query string, so nothing
-of FastAPI's own validation (422) or method handling shows through.
+of FastAPI's own validation (422) or method handling shows through; for the same reason the
+OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), not generated.
+``/docs`` is Swagger UI on that document, its files served by the mirror itself (the
+``fastapi-offline`` package ships them), so it works without the internet.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
@@ -19,8 +23,10 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
+from api_mirror.openapi.document import build_document
 from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, events, formats, live, operations
 from api_mirror.routes.events import EventFeed
@@ -57,25 +63,43 @@ def create_app(
     lock: StateReader | None = None,
     stale_after_seconds: float = 3600.0,
     event_feed: EventFeed | None = None,
+    fleet_redis: FleetRedis | None = None,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` and ``lock`` (the sync lock's holder) report
-    the Redis side of /status; ``event_feed`` (the notification stream) serves ``/events``,
-    which answers 503 without it."""
+    """The mirror app over ``engine``.
+
+    ``budget`` and ``lock`` (the sync lock's holder) report the Redis side of /status (``budget``
+    feeds /metrics too); ``event_feed`` (the notification stream) serves ``/events``, which
+    answers 503 without it; ``fleet_redis`` is where /metrics reads the fleet's counters and
+    stream (without it, those metrics are left out and ``dockwatch_redis_up`` is 0).
+    """
+    fleet = FleetCollector(
+        engine,
+        clock=clock,
+        stale_after_seconds=stale_after_seconds,
+        budget=budget,
+        fleet_redis=fleet_redis,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        fleet.close()
         if event_feed is not None:
             await event_feed.fanout.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(
         title="dockwatch mirror",
-        docs_url=None,
+        docs_url="/docs",
         redoc_url=None,
-        openapi_url=None,
+        openapi_url="/openapi.json",
+        # Swagger UI would ask validator.swagger.io about the document: it stays offline.
+        swagger_ui_parameters={"validatorUrl": None},
         redirect_slashes=False,
         lifespan=lifespan,
     )
+    # FastAPI's documented way to serve a document of one's own instead of a generated one.
+    document = build_document()
+    app.openapi = lambda: document  # type: ignore[method-assign]
     app.state.event_feed = event_feed
     app.state.mirror = MirrorContext(
         engine=engine,
@@ -86,7 +110,7 @@ def create_app(
         lock=lock,
         stale_after_seconds=stale_after_seconds,
     )
-    metrics = MirrorMetrics(engine)
+    metrics = MirrorMetrics(fleet)
     app.state.metrics = metrics
     # Every method reaches these handlers, which answer upstream's 405 themselves. The suffix
     # routes come before the plain detail route, whose ``{ident}`` would take ``615.json``.

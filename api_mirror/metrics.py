@@ -1,4 +1,5 @@
-"""Prometheus metrics of the mirror: requests by route and status, latency, stored events.
+"""Prometheus metrics of the mirror: its own requests by route and status and their latency,
+plus the fleet's metrics read from the shared state at scrape time (``fleet_metrics``).
 
 Each app gets its own registry, so several apps (tests, benchmarks) never collide. Requests are
 labelled by route template, never by raw path, to keep the label set small.
@@ -7,38 +8,17 @@ labelled by route template, never by raw path, to keep the label set small.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from models.tables import DockingEvent
-
-
-class _EventCount(Collector):
-    """The number of stored docking events, read at scrape time."""
-
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-
-    def collect(self) -> Iterator[Metric]:
-        with Session(self.engine) as session:
-            count = session.exec(select(func.count()).select_from(DockingEvent)).one()
-        gauge = GaugeMetricFamily("dockwatch_mirror_events", "Docking events stored locally.")
-        gauge.add_metric([], float(count))
-        yield gauge
-
 
 class MirrorMetrics:
-    """The registry and the instruments of one app."""
+    """The registry and the instruments of one app; ``fleet`` reads the shared state."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, fleet: Collector) -> None:
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "dockwatch_mirror_requests",
@@ -52,7 +32,7 @@ class MirrorMetrics:
             ["route"],
             registry=self.registry,
         )
-        self.registry.register(_EventCount(engine))
+        self.registry.register(fleet)
 
 
 class MetricsMiddleware:

@@ -2,7 +2,8 @@
 
 Shared by the sync tests, the notification tests and the benchmarks: the fake upstream and the
 engine read the same clock, so durations, budget windows and "not before" deadlines all move
-only when a test calls ``advance``.
+only when a test calls ``advance``. Requests and cycles are counted in the fleet-wide counters
+under the rig's key prefix, as the worker counts them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
 from harness.redis_keys import TEST_REDIS_URL
+from models.counters import SharedCounters
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_event
 from models.tables import DockingEvent
@@ -54,6 +56,7 @@ class SyncHarness:
         self.budget = RequestBudget(
             self.redis, key_prefix, limit_per_hour, clock=lambda: self.now.timestamp()
         )
+        self.counters = SharedCounters(self.redis, key_prefix)
         self.sleeps: list[float] = []
         self.http = build_http_client(fake.base_url + "/", None, timeout)
         self.client = UpstreamClient(
@@ -63,12 +66,14 @@ class SyncHarness:
             max_wait=max_wait,
             sleep=self.sleeps.append,
             clock=lambda: self.now.timestamp(),
+            counters=self.counters,
         )
         self.sync = SyncCycle(
             UnitOfWork(engine, clock=lambda: self.now, record=record),
             self.client,
             self.budget,
             notify_backfill=notify_backfill,
+            counters=self.counters,
         )
 
     def advance(self, delta: dt.timedelta) -> dt.datetime:

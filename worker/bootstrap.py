@@ -19,6 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from models.clock import Clock, utc_now
+from models.counters import SharedCounters
 from models.db import DatabaseError, make_engine, sqlite_file, upgrade
 from models.redact import redact_url
 from models.redis_client import make_redis
@@ -119,6 +120,7 @@ class Runtime:
     relay: Relay
     options: SyncOptions
     clock: Clock = field(default=utc_now)
+    counters: SharedCounters | None = None
 
     def sync_lock(self) -> SingleFlight:
         """The fleet-wide single-flight lock of the sync cycle."""
@@ -142,7 +144,11 @@ class Runtime:
             still_locked=still_locked,
         )
         return SyncCycle(
-            uow, self.client, self.budget, notify_backfill=self.options.notify_backfill
+            uow,
+            self.client,
+            self.budget,
+            notify_backfill=self.options.notify_backfill,
+            counters=self.counters,
         )
 
     def run_cycle(self, mode: Mode) -> CycleSummary | None:
@@ -161,6 +167,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
     engine = connect_database(settings.database_url, migrate=migrate)
     redis_client = connect_redis(settings.redis_url)
     budget = RequestBudget(redis_client, settings.key_prefix, settings.rate_limit_per_hour)
+    counters = SharedCounters(redis_client, settings.key_prefix)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     http = build_http_client(settings.upstream_url + "/", token, settings.http_timeout_seconds)
     client = UpstreamClient(
@@ -169,6 +176,7 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         max_attempts=settings.http_max_attempts,
         max_wait=settings.http_max_wait_seconds,
         clock=time.time,
+        counters=counters,
     )
     relay = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
     options = SyncOptions(
@@ -177,4 +185,4 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         lock_key=sync_lock_key(settings),
         lock_ttl_seconds=settings.sync_lock_ttl_seconds,
     )
-    return Runtime(engine, redis_client, budget, client, relay, options)
+    return Runtime(engine, redis_client, budget, client, relay, options, counters=counters)

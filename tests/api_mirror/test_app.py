@@ -337,4 +337,4 @@ def test_metrics_count_requests_by_route_and_status(client: TestClient) -> None:
         in text
     )
     assert "dockwatch_mirror_request_seconds_bucket" in text
-    assert "dockwatch_mirror_events 31.0" in text
+    assert "dockwatch_events_stored 31.0" in text

@@ -34,6 +34,7 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
                 stale_after_seconds=settings.stale_after_seconds,
                 redis_url=settings.redis_url,
                 stream=settings.stream,
+                key_prefix=settings.key_prefix,
                 keepalive_seconds=settings.sse_keepalive_seconds,
             )
         finally:

@@ -18,6 +18,7 @@ import httpx
 
 from models.clock import utc_now
 from models.compact_json import compact_json
+from models.counters import SharedCounters
 from models.db import session_scope
 from models.redact import without_credentials
 from models.stream import NOTIFICATION_TYPES
@@ -192,7 +193,10 @@ def deliver() -> None:
     stop = stop_on_signals()
     try:
         with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
-            run_webhooks_forever(engine, redis_client, http, stream=settings.stream, stop=stop)
+            counters = SharedCounters(redis_client, settings.key_prefix)
+            run_webhooks_forever(
+                engine, redis_client, http, stream=settings.stream, stop=stop, counters=counters
+            )
     finally:
         engine.dispose()
         redis_client.close()

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.clock import Clock, utc_now
+from models.counters import WEBHOOK_DELIVERIES, SharedCounters
 from models.db import session_scope
 from models.ll2.formats import format_instant
 from models.redact import without_credentials
@@ -97,6 +98,7 @@ class EndpointDelivery:
     clock: Clock = utc_now
     poll_seconds: float = DEFAULT_POLL_SECONDS
     block_ms: int = 1000
+    counters: SharedCounters | None = None  # fleet-wide attempts by outcome, when given
 
     def run(self) -> None:
         """Deliver entries in order; returns when stopped, removed, disabled or on a fault."""
@@ -165,10 +167,12 @@ class EndpointDelivery:
         shown = f"webhook {self.endpoint_id} ({without_credentials(endpoint.url)})"
         outcome = result.error or f"HTTP {result.status}"
         if result.delivered:
+            self._count("delivered")
             self._record(Attempt(now, result.status, None, True, None))
             subscriber.ack(delivery)
             return True
         if result.gone:
+            self._count("gone")
             self._record(Attempt(now, result.status, None, False, None))
             with session_scope(self.engine) as session:
                 reason = f"answered 410 Gone at {format_instant(now)}"
@@ -178,17 +182,23 @@ class EndpointDelivery:
         failures = endpoint.failures_in_a_row + 1
         failing_for = (now - (endpoint.failing_since or now)).total_seconds()
         if failing_for >= self.policy.window:
+            self._count("dead_lettered")
             self._record(Attempt(now, result.status, result.error, False, None))
             subscriber.dead_letter(delivery.entry_id, delivery.event, failures)
             log.warning("%s failing for %.0f s: entry %s dead-lettered", shown, failing_for,
                         delivery.entry_id)  # fmt: skip
             return True
         wait = self.policy.wait(failures, result.retry_after)
+        self._count("retried")
         self._record(
             Attempt(now, result.status, result.error, False, now + dt.timedelta(seconds=wait))
         )
         log.warning("%s failed (%s), attempt %d; retry in %.1f s", shown, outcome, failures, wait)
         return None
+
+    def _count(self, outcome: str) -> None:
+        if self.counters is not None:
+            self.counters.increment(WEBHOOK_DELIVERIES, outcome)
 
     def _record(self, attempt: Attempt) -> None:
         with session_scope(self.engine) as session:
@@ -204,9 +214,11 @@ def run_webhooks_forever(
     stop: threading.Event,
     policy: RetryPolicy | None = None,
     poll_seconds: float = DEFAULT_POLL_SECONDS,
+    counters: SharedCounters | None = None,
 ) -> None:
     """Keep one delivery thread per enabled endpoint until ``stop``; a thread that fails
-    (Redis or the database down) is started again at a later look, with a growing pause."""
+    (Redis or the database down) is started again at a later look, with a growing pause.
+    ``counters`` counts every attempt by outcome (``WEBHOOK_DELIVERIES``)."""
     running: dict[int, tuple[threading.Thread, threading.Event]] = {}
     retry_at: dict[int, float] = {}
     pause: dict[int, float] = {}
@@ -231,7 +243,14 @@ def run_webhooks_forever(
                 continue
             own_stop = threading.Event()
             loop = EndpointDelivery(
-                engine, redis_client, stream, endpoint_id, http, policy or RetryPolicy(), own_stop
+                engine,
+                redis_client,
+                stream,
+                endpoint_id,
+                http,
+                policy or RetryPolicy(),
+                own_stop,
+                counters=counters,
             )
             thread = threading.Thread(
                 target=_guarded, args=(loop,), name=f"webhook-{endpoint_id}", daemon=True

@@ -20,6 +20,7 @@ import logging
 
 import redis
 
+from models.counters import SYNC_CYCLES, SharedCounters, cycle_outcome
 from models.sync_state import (
     LastCycle,
     LastSuccess,
@@ -59,8 +60,10 @@ class SyncCycle:
         *,
         notify_backfill: bool = False,
         sweep_reserve: int = 1,
+        counters: SharedCounters | None = None,
     ) -> None:
         self.uow = uow
+        self.counters = counters  # fleet-wide cycles by outcome, when given
         self.client = client
         self.poll = Poll(uow, client)
         self.sweep = Sweep(uow, client, budget, notify_backfill=notify_backfill)
@@ -95,6 +98,8 @@ class SyncCycle:
             summary.error = f"Redis unavailable: {error}"
         summary.requests = self.client.requests_made - start
         self._finish(summary, fresh)
+        if self.counters is not None:
+            self.counters.increment(SYNC_CYCLES, cycle_outcome(summary.reason))
         return summary
 
     def _filled(self) -> bool:

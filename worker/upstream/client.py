@@ -21,6 +21,7 @@ from typing import Any
 
 import httpx
 
+from models.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
 from worker.upstream.budget import RequestBudget
 from worker.upstream.errors import (
     PayloadError,
@@ -130,8 +131,10 @@ class UpstreamClient:
         max_total: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        counters: SharedCounters | None = None,
     ) -> None:
         self._http = http
+        self._counters = counters  # fleet-wide requests by status class, when given
         self._budget = budget
         self._max_attempts = max_attempts
         self._max_wait = max_wait
@@ -221,10 +224,12 @@ class UpstreamClient:
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
         except httpx.TransportError as error:
+            self._count(None)
             # Only the class name: some transport errors quote the offending header value.
             raise UpstreamUnavailable(
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
+        self._count(response.status_code)
         if slot.unreachable_failures:
             self._budget.note_reachable()
         target = _target(response.request.url)
@@ -243,6 +248,10 @@ class UpstreamClient:
             raise PayloadError(f"GET {target}: the JSON does not have the expected shape")
         result: dict[str, Any] = body
         return result
+
+    def _count(self, status: int | None) -> None:
+        if self._counters is not None:
+            self._counters.increment(UPSTREAM_REQUESTS, status_class(status))
 
     def _status_error(self, response: httpx.Response, target: str) -> UpstreamError:
         status = response.status_code
