@@ -21,10 +21,14 @@ from worker.sync.summary import CycleSummary, Mode
 
 UPSTREAM_HINT = " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
 # What stopped a cycle early that a later one resumes from, as the stderr line names it.
+# The one line for each early stop a later cycle resumes: what stopped it, when it resumes.
 TEMPORARY_STOPS = {
-    "budget": "the request budget",
-    "throttled": "upstream's 429",
-    "backoff": "the back-off after connection failures",
+    "budget": "sync stopped early by the request budget; resumes at {resume}",
+    "throttled": "sync stopped early by upstream's 429; resumes at {resume}",
+    "backoff": (
+        "sync stopped early by the back-off after connection failures ({error}; check"
+        " DOCKWATCH_UPSTREAM_URL and the network); resumes at {resume}"
+    ),
 }
 
 
@@ -58,10 +62,8 @@ def sync(full: bool) -> None:
 
 def _stopped_early(summary: CycleSummary) -> str:
     """The one line for a cycle a later one resumes: what stopped it, and when it resumes."""
-    cause = TEMPORARY_STOPS[str(summary.reason)]
-    if summary.reason == "backoff":
-        cause += f" ({summary.error}; check DOCKWATCH_UPSTREAM_URL and the network)"
-    return f"sync stopped early by {cause}; resumes at {summary.resume_at or 'the next slot'}"
+    template = TEMPORARY_STOPS[str(summary.reason)]
+    return template.format(error=summary.error, resume=summary.resume_at or "the next slot")
 
 
 def _relay_remaining(runtime: Runtime) -> None:
