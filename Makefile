@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k compose -x"
 PYTEST_ARGS ?=
+# Parallel pytest workers (pytest-xdist); 0 runs the suite in this one process.
+PYTEST_WORKERS ?= 2
 # Demo options, e.g. make demo DEMO_ARGS="--port 8001 --pause 5"
 DEMO_ARGS ?=
 
@@ -34,7 +36,7 @@ run: install
 	$(BIN)/dockwatch run
 
 test: install services chromium
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install promtool
 	$(BIN)/ruff check .
