@@ -1,10 +1,12 @@
-"""A uvicorn server child for the mirror benchmark: the mirror itself, or the floor.
+"""A uvicorn server child for the mirror benchmark: the mirror, the floor or the DRF reference.
 
 ``python -m benchmarks.mirror_server mirror DATABASE_URL`` serves ``create_app`` on that database;
 ``python -m benchmarks.mirror_server floor RESPONSES_FILE`` serves the same answers as
-pre-serialized bytes from a dict (a bare ASGI app: no routing, no query, no serialization).
-Both bind 127.0.0.1 on an ephemeral port, print ``PORT <n>`` and serve with the same uvicorn
-settings (the mirror's ``serve()`` ones, access log off) until terminated.
+pre-serialized bytes from a dict (a bare ASGI app: no routing, no query, no serialization);
+``python -m benchmarks.mirror_server drf SQLITE_PATH`` serves the DRF reference (Django's WSGI
+handler through ``a2wsgi``) on that SQLite file. All bind 127.0.0.1 on an ephemeral port, print
+``PORT <n>`` and serve with the same uvicorn settings (the mirror's ``serve()`` ones, access log
+off) until terminated.
 """
 
 from __future__ import annotations
@@ -49,6 +51,12 @@ def build(role: str, argument: str) -> Any:
     if role == "floor":
         responses: Responses = pickle.loads(Path(argument).read_bytes())
         return floor_app(responses)
+    if role == "drf":
+        from a2wsgi import WSGIMiddleware
+
+        from benchmarks.drf_reference import wsgi_application
+
+        return WSGIMiddleware(wsgi_application(argument))
     from api_mirror.app import create_app
     from models.db import make_engine
 
