@@ -2,15 +2,21 @@
 
 ``create_app(engine, …)`` wires everything from explicit arguments (settings are read by the
 caller). The docking-event routes take every method and read the raw query string, so nothing
-of FastAPI's own validation (422) or method handling shows through.
+of FastAPI's own validation (422) or method handling shows through. At startup the app builds
+its snapshot of the data and starts the watcher that keeps it current (``api_mirror.watcher``);
+``FastPath`` answers repeated requests before the framework runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -18,19 +24,24 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.fast_path import FastPath
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
 from api_mirror.routes import docking_events, formats, operations
+from api_mirror.snapshots import Snapshots
+from api_mirror.templates import DEFAULT_MAX_BYTES, TemplateCache
+from api_mirror.watcher import DEFAULT_CHECK_SECONDS, Hints, SnapshotWatcher
 from models.clock import Clock, utc_now
 from models.status import BudgetReader
 
 DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
+log = logging.getLogger(__name__)
 
 
 class _AnyMethod:
     """An ASGI endpoint: Starlette limits a plain function route to GET, not an ASGI app."""
 
-    def __init__(self, handler: Callable[[Request], Response]) -> None:
+    def __init__(self, handler: Callable[[Request], Response | Awaitable[Response]]) -> None:
         self.app = request_response(handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -52,28 +63,55 @@ def create_app(
     clock: Clock = utc_now,
     budget: BudgetReader | None = None,
     stale_after_seconds: float = 3600.0,
+    check_seconds: float | None = DEFAULT_CHECK_SECONDS,
+    hints: Hints | None = None,
+    cache_bytes: int = DEFAULT_MAX_BYTES,
 ) -> FastAPI:
-    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status."""
+    """The mirror app over ``engine``; ``budget`` reports upstream request budget for /status.
+
+    ``check_seconds`` is how often the data version is checked (None: never on its own; the
+    snapshot then moves only on ``hints`` or an explicit ``app.state.mirror.snapshots.refresh()``),
+    ``hints`` where writers announce new versions, ``cache_bytes`` the cap of the templates kept
+    in memory (beyond it, pages read the templates they miss from the database).
+    """
+    snapshots = Snapshots(engine, TemplateCache(cache_bytes))
+    watcher = SnapshotWatcher(snapshots, interval=check_seconds, hints=hints)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        try:
+            await run_in_threadpool(snapshots.refresh)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("cannot read the data yet (the first request tries again): %s", error)
+        watcher.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(watcher.stop)
+
     app = FastAPI(
         title="dockwatch mirror",
         docs_url=None,
         redoc_url=None,
         openapi_url=None,
         redirect_slashes=False,
+        lifespan=lifespan,
     )
-    app.state.mirror = MirrorContext(
+    context = MirrorContext(
         engine=engine,
+        snapshots=snapshots,
         trust_proxy=trust_proxy,
         upstream_base=upstream_base.rstrip("/"),
         clock=clock,
         budget=budget,
         stale_after_seconds=stale_after_seconds,
     )
+    app.state.mirror = context
     metrics = MirrorMetrics(engine)
     app.state.metrics = metrics
     # Every method reaches these handlers, which answer upstream's 405 themselves. The suffix
     # routes come before the plain detail route, whose ``{ident}`` would take ``615.json``.
-    routes = [
+    routes: list[tuple[str, Callable[[Request], Response | Awaitable[Response]]]] = [
         (docking_events.LIST_PATH, docking_events.list_events),
         (formats.LIST_SUFFIX_PATH, docking_events.list_events),
         (formats.DETAIL_SUFFIX_PATH, docking_events.detail_event),
@@ -88,4 +126,6 @@ def create_app(
     app.add_route("/metrics", operations.metrics, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Added last, so it runs first: a cached answer skips the framework and the middleware above.
+    app.add_middleware(FastPath, context=context, metrics=metrics)
     return app

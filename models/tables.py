@@ -175,6 +175,35 @@ class DockingEvent(SQLModel, table=True):
     last_changed_at: dt.datetime
 
 
+class EventDocument(SQLModel, table=True):
+    """The mirror's read model: a docking event rendered once per change, with what it is
+    filtered, searched and ordered by (see ``models.read_model``).
+
+    Written in the same transaction as the data it renders, with the data version of that
+    commit (``version``); a deleted event keeps a row with ``removed`` set (and nothing else),
+    so readers learn of the deletion from the rows written after the version they know.
+    """
+
+    __tablename__ = "event_document"
+    __table_args__ = (Index("ix_event_document_version", "version"),)
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(sa_type=BigInteger)
+    removed: bool = False
+    docking: dt.datetime | None = None
+    departure: dt.datetime | None = None
+    space_station_id: int | None = Field(default=None, sa_type=BigInteger)
+    flight_vehicle_id: int | None = Field(default=None, sa_type=BigInteger)
+    docking_location_id: int | None = Field(default=None, sa_type=BigInteger)
+    spacecraft_name: str | None = _text()
+    # The event's JSON with marks (models.ll2.template); NULL when removed.
+    template: str | None = _text()
+    # What the template's growing durations count from (NULL: that duration does not grow).
+    time_in_space_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    time_docked_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    durations_fetched_at: dt.datetime | None = None
+
+
 class SyncState(SQLModel, table=True):
     """Named pieces of sync state (sweep checkpoint, last results) as JSON, one row per name.
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import click
 
+from models.data_version import data_version_channel
 from settings import Settings, load_settings
 from worker.bootstrap import connect_database
 from worker.cli.errors import one_line_errors
@@ -14,8 +15,12 @@ from worker.cli.status import budget_reader
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
-    """Migrate, then serve the mirror in the foreground (Redis only feeds /status's budget)."""
-    from api_mirror.server import serve
+    """Migrate, then serve the mirror in the foreground.
+
+    Redis is optional here: it feeds /status's budget and brings the sync's data-version hints
+    (without it the mirror checks every ``DOCKWATCH_MIRROR_CHECK_SECONDS``).
+    """
+    from api_mirror.server import Hints, serve
 
     engine = connect_database(settings.database_url, migrate=True)
     try:
@@ -27,6 +32,9 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
             upstream_base=settings.upstream_url,
             budget=budget_reader(settings),
             stale_after_seconds=settings.stale_after_seconds,
+            check_seconds=settings.mirror_check_seconds,
+            hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
+            cache_bytes=settings.mirror_cache_mb * 1024 * 1024,
         )
     finally:
         engine.dispose()
