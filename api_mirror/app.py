@@ -27,6 +27,7 @@ from api_mirror.context import MirrorContext
 from api_mirror.fast_path import FastPath
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.render import API_ROOT, json_response
+from api_mirror.response_cache import ResponseCache
 from api_mirror.routes import docking_events, formats, operations
 from api_mirror.snapshots import Snapshots
 from api_mirror.templates import DEFAULT_MAX_BYTES, TemplateCache
@@ -72,7 +73,8 @@ def create_app(
     ``check_seconds`` is how often the data version is checked (None: never on its own; the
     snapshot then moves only on ``hints`` or an explicit ``app.state.mirror.snapshots.refresh()``),
     ``hints`` where writers announce new versions, ``cache_bytes`` the cap of the templates kept
-    in memory (beyond it, pages read the templates they miss from the database).
+    in memory (beyond it, pages read the templates they miss from the database); whole answers
+    kept for repeats get a quarter of that again.
     """
     snapshots = Snapshots(engine, TemplateCache(cache_bytes))
     watcher = SnapshotWatcher(snapshots, interval=check_seconds, hints=hints)
@@ -105,6 +107,7 @@ def create_app(
         clock=clock,
         budget=budget,
         stale_after_seconds=stale_after_seconds,
+        cache=ResponseCache(max_bytes=cache_bytes // 4),
     )
     app.state.mirror = context
     metrics = MirrorMetrics(engine)

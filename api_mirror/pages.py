@@ -12,10 +12,11 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from api_mirror.render import json_bytes
-from api_mirror.snapshot import Entry, microseconds
+from api_mirror.snapshot import Entry
 from api_mirror.templates import BASE_HOLE, IN_SPACE_HOLE, Compiled
 from models.ll2.formats import format_duration
 from models.ll2.template import json_string_text
+from models.read_model import epoch_micros
 
 
 class BodyWriter:
@@ -33,7 +34,7 @@ class BodyWriter:
         self.base = json_string_text(base).encode()
         self.fragments = fragments
         self.detailed = detailed
-        self.now = microseconds(now)
+        self.now = epoch_micros(now)
         self.growing = False
 
     def _duration(self, stored: int | None, counted_from: int | None) -> bytes:

@@ -31,9 +31,10 @@ from typing import Any
 from sqlmodel import Session
 
 from api_mirror.params import ListParams, Params, QueryError, parse_list_params
-from api_mirror.snapshot import Entry, Snapshot, load_snapshot, microseconds
+from api_mirror.snapshot import Entry, Snapshot, load_snapshot
 from models.db import session_snapshot
 from models.ll2.graph import EventGraph, load_graphs
+from models.read_model import epoch_micros
 
 _ID_MAX = 2**63 - 1
 _DIGITS = re.compile(r"-?[0-9]+")
@@ -83,7 +84,7 @@ def _predicate(snapshot: Snapshot, request: ListParams) -> Callable[[Entry], boo
         field = attrgetter(ID_FIELDS[name])
         checks.append(lambda entry, f=field, i=ident: f(entry) == i)  # type: ignore[misc]
     for comparison, moment in request.docking.items():
-        bound = microseconds(moment)
+        bound = epoch_micros(moment)
         checks.append(
             {
                 "gt": lambda entry, b=bound: entry.docking > b,

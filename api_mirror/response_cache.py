@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from starlette.types import Scope
 
 DEFAULT_MAX_ENTRIES = 256
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+DEFAULT_MAX_BYTES = 16 * 1024 * 1024
 _KEY_HEADERS = frozenset({b"host", b"accept", b"x-forwarded-proto", b"x-forwarded-host"})
 
 

@@ -6,8 +6,9 @@ says is one commit's. The next one is built from the previous one and the docume
 its version, so a sync page costs a reader a handful of rows, not a reload. Requests read the
 snapshot current when they start and answer from it alone: count, ids, links and bodies agree.
 
-Memory: one ``Entry`` per event (about 300 bytes with its values) plus the orderings and
-selections computed from them (8 bytes per event each, bounded: ``SELECTION_REFERENCES``).
+Memory: one ``Entry`` per event (about 500 bytes with its values and its places in the dict
+and the list) plus the orderings and selections computed from them (8 bytes per event each,
+bounded: ``SELECTION_REFERENCES``).
 The event bodies are not here but in the template cache (``api_mirror.templates``).
 """
 
@@ -25,66 +26,38 @@ from api_mirror.templates import Ends, compile_fragments
 from models.data_version import data_version_at
 from models.ll2.graph import load_embedded
 from models.ll2.template import render_fragments
-from models.read_model import Document, read_documents
+from models.read_model import Document, fold, read_documents
 from models.sync_state import DataVersion
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Selections kept per snapshot, counted in event references (8 bytes each): 16 MiB at most.
 SELECTION_REFERENCES = 2_000_000
 # Link styles whose compiled fragments a snapshot keeps (a suffix route takes any ?format=).
 FRAGMENT_STYLES = 16
 
 
-def microseconds(moment: dt.datetime) -> int:
-    """An aware instant as whole microseconds since 1970 (exact, for ordering and comparing)."""
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
 class Entry(NamedTuple):
-    """One event as the snapshot knows it.
+    """One event as the snapshot knows it: a document's first fields, as read.
 
     ``docking``/``departure`` are microseconds since 1970 (``departure`` None while docked),
-    ``craft_name`` is folded (``str.lower``) for search, ``doc_version`` names the template to
-    serve, and ``in_space``/``docked``/``durations_at`` are what the template's growing
-    durations count from (seconds; microseconds since 1970).
+    ``craft_name`` is folded for search (``models.read_model.fold``), ``doc_version`` names the
+    template to serve, and ``in_space``/``docked``/``durations_at`` are what the template's
+    growing durations count from (seconds; microseconds since 1970).
     """
 
     id: int
+    doc_version: int
     docking: int
     departure: int | None
     station_id: int | None
     flight_id: int | None
     location_id: int | None
     craft_name: str | None
-    doc_version: int
     in_space: int | None
     docked: int | None
     durations_at: int | None
 
 
-def _fold(text: str | None) -> str | None:
-    return None if text is None else text.lower()
-
-
-def entry_of(document: Document) -> Entry:
-    """The snapshot's entry for a (not removed) document."""
-    assert document.docking is not None
-    return Entry(
-        id=document.id,
-        docking=microseconds(document.docking),
-        departure=None if document.departure is None else microseconds(document.departure),
-        station_id=document.space_station_id,
-        flight_id=document.flight_vehicle_id,
-        location_id=document.docking_location_id,
-        craft_name=_fold(document.spacecraft_name),
-        doc_version=document.version,
-        in_space=document.time_in_space_seconds,
-        docked=document.time_docked_seconds,
-        durations_at=None
-        if document.durations_fetched_at is None
-        else microseconds(document.durations_fetched_at),
-    )
+_ENTRY_FIELDS = len(Entry._fields)
 
 
 class Snapshot:
@@ -150,7 +123,7 @@ class Snapshot:
 
 
 def _names(rows: Iterable[Any]) -> dict[int, str | None]:
-    return {row.id: _fold(row.name) for row in rows}
+    return {row.id: fold(row.name) for row in rows}
 
 
 def load_snapshot(
@@ -180,7 +153,7 @@ def load_snapshot(
         if document.removed:
             entries.pop(document.id, None)
         else:
-            entries[document.id] = entry_of(document)
+            entries[document.id] = Entry._make(document[:_ENTRY_FIELDS])
         if on_document is not None:
             on_document(document)
     embedded = load_embedded(connection)

@@ -35,8 +35,8 @@ from models.ll2.template import (
 BASE_HOLE, IN_SPACE_HOLE, DOCKED_HOLE = 1, 4, 5
 _HOLES = {BASE: BASE_HOLE, IN_SPACE: IN_SPACE_HOLE, DOCKED: DOCKED_HOLE}
 _HOLE_SPLIT = re.compile(f"([{BASE}{IN_SPACE}{DOCKED}])")
-# Bytes a compiled template costs besides its text: its tuples and bytes objects.
-_PIECE_OVERHEAD = sys.getsizeof(b"") + 8
+# What a cache entry costs besides its pieces: the entry object, its key and the LRU's node.
+_ENTRY_OVERHEAD = 340
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 Piece = bytes | int | str
 Ends = tuple[str, str]
@@ -50,14 +50,14 @@ class Compiled:
     head: tuple[Piece, ...]
     detailed: tuple[Piece, ...]
     tail: bytes
-    size: int
+    size: int  # what it costs in memory, in bytes (estimated, cache overhead included)
 
 
 def _cut(text: str) -> list[Piece]:
     pieces: list[Piece] = []
     for index, part in enumerate(text.split(REF)):
         if index % 2:
-            pieces.append(part)
+            pieces.append(sys.intern(part))  # a handful of refs, shared by every template
             continue
         for number, chunk in enumerate(_HOLE_SPLIT.split(part)):
             if number % 2:
@@ -76,7 +76,8 @@ def compile_template(template: str, ends: Ends) -> Compiled:
     """A template's pieces under a link style's url ends."""
     head, detailed, tail = resolve_ends(template, ends).split(DETAILED)
     head_pieces, detailed_pieces = tuple(_cut(head)), tuple(_cut(detailed))
-    size = len(template) + _PIECE_OVERHEAD * (len(head_pieces) + len(detailed_pieces) + 4)
+    size = _ENTRY_OVERHEAD + sys.getsizeof(head_pieces) + sys.getsizeof(detailed_pieces)
+    size += sum(sys.getsizeof(p) for p in (*head_pieces, *detailed_pieces) if type(p) is bytes)
     return Compiled(head_pieces, detailed_pieces, tail.encode(), size)
 
 

@@ -89,6 +89,9 @@ class SnapshotWatcher:
                     log.warning("cannot read the data version (serving the last snapshot): %s",
                                 error)  # fmt: skip
                 self._failing = True
+            except Exception:  # the watcher must outlive any one failed check
+                log.exception("checking the data version failed (serving the last snapshot)")
+                self._failing = True
             else:
                 if self._failing:
                     log.info("reading the data version again")

@@ -93,22 +93,33 @@ ROUTES = (
 )
 
 
+# Events per transaction when filling: the sync's own write path, in fewer commits.
+FILL_PAGE = 1000
+
+
 def fill(url: str, count: int) -> list[Event]:
     """Store ``count`` generated events at ``url`` as the sync stores them; returns them."""
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     events = generate_history(n_events=count, n_open=40, seed=11)
-    for start in range(0, len(events), 100):
+    for start in range(0, len(events), FILL_PAGE):
         with session_scope(engine) as session:
-            apply_page(session, events[start : start + 100], now=DEFAULT_NOW)
+            apply_page(session, events[start : start + FILL_PAGE], now=DEFAULT_NOW)
     engine.dispose()
     return events
 
 
 @contextmanager
-def server(role: str, argument: str) -> Iterator[int]:
+def server(role: str, *arguments: str) -> Iterator[int]:
     """A ``benchmarks.mirror_server`` child; yields its port, terminates it afterwards."""
-    command = [sys.executable, "-m", "benchmarks.mirror_server", role, argument]
+    with server_process(role, *arguments) as (port, _):
+        yield port
+
+
+@contextmanager
+def server_process(role: str, *arguments: str) -> Iterator[tuple[int, int]]:
+    """A ``benchmarks.mirror_server`` child; yields its port and pid, terminates it afterwards."""
+    command = [sys.executable, "-m", "benchmarks.mirror_server", role, *arguments]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
@@ -119,7 +130,7 @@ def server(role: str, argument: str) -> Iterator[int]:
         port = int(line.split()[1])
         with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=START_TIMEOUT) as client:
             client.get(f"{LIST}?limit=1")  # answers once its data is loaded
-        yield port
+        yield port, child.pid
     finally:
         child.terminate()
         try:

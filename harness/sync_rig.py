@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -46,6 +47,7 @@ class SyncHarness:
         max_attempts: int = 3,
         max_wait: float = 5.0,
         redis_url: str = REDIS_URL,
+        after_commit: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
         self.fake = fake
@@ -66,7 +68,7 @@ class SyncHarness:
             clock=lambda: self.now.timestamp(),
         )
         self.sync = SyncCycle(
-            UnitOfWork(engine, clock=lambda: self.now, record=record),
+            UnitOfWork(engine, clock=lambda: self.now, record=record, after_commit=after_commit),
             self.client,
             self.budget,
             notify_backfill=notify_backfill,

@@ -23,29 +23,46 @@ from models.ll2.template import growing_durations, render_template
 from models.tables import EventDocument, table_of
 
 DOCUMENT = table_of(EventDocument)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 # Events rendered per batch: bounds the graphs held at once and the length of IN lists.
 RENDER_BATCH = 500
 
 
 class Document(NamedTuple):
-    """A document's columns, in the order ``read_documents`` selects them."""
+    """A document's columns, in the order ``read_documents`` selects them (instants in
+    microseconds since 1970, as ``epoch_micros`` writes them)."""
 
     id: int
     version: int
-    removed: bool
-    docking: dt.datetime | None
-    departure: dt.datetime | None
+    docking_micros: int | None
+    departure_micros: int | None
     space_station_id: int | None
     flight_vehicle_id: int | None
     docking_location_id: int | None
-    spacecraft_name: str | None
+    spacecraft_search: str | None
     time_in_space_seconds: int | None
     time_docked_seconds: int | None
-    durations_fetched_at: dt.datetime | None
+    durations_fetched_micros: int | None
+    removed: bool
     template: str | None
 
 
 _COLUMNS = [DOCUMENT.c[name] for name in Document._fields]
+
+
+def epoch_micros(moment: dt.datetime) -> int:
+    """An aware instant as whole microseconds since 1970 (exact, for ordering and comparing)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def _micros(moment: dt.datetime | None) -> int | None:
+    return None if moment is None else epoch_micros(moment)
+
+
+def fold(text: str | None) -> str | None:
+    """A name as search compares it: ``str.lower`` (the same on every database)."""
+    return None if text is None else text.lower()
 
 
 def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
@@ -69,17 +86,17 @@ def document_rows(session: Session, event_ids: Iterable[int], version: int) -> l
                 {
                     "id": event.id,
                     "version": version,
-                    "removed": False,
-                    "docking": event.docking,
-                    "departure": event.departure,
+                    "docking_micros": epoch_micros(event.docking),
+                    "departure_micros": _micros(event.departure),
                     "space_station_id": event.space_station_id,
                     "flight_vehicle_id": event.flight_vehicle_id,
                     "docking_location_id": event.docking_location_id,
-                    "spacecraft_name": None if craft is None else craft.name,
-                    "template": render_template(graph),
+                    "spacecraft_search": None if craft is None else fold(craft.name),
                     "time_in_space_seconds": in_space,
                     "time_docked_seconds": docked,
-                    "durations_fetched_at": fetched_at,
+                    "durations_fetched_micros": _micros(fetched_at),
+                    "removed": False,
+                    "template": render_template(graph),
                 }
             )
     return rows
@@ -106,8 +123,11 @@ def read_documents(
         statement = statement.where(DOCUMENT.c.removed.is_(False))
     if only is not None:
         statement = statement.where(DOCUMENT.c.id.in_(list(only)))
-    for row in connection.execute(statement):
-        yield Document._make(row)
+    # Streamed in batches: a full read holds one batch of templates at a time, not all at once.
+    streamed = statement.execution_options(yield_per=RENDER_BATCH)
+    for rows in connection.execute(streamed).partitions():
+        for row in rows:
+            yield Document._make(row)
 
 
 def read_templates(connection: Connection, event_ids: Sequence[int]) -> dict[int, tuple[int, str]]:

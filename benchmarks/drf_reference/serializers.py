@@ -13,26 +13,16 @@ from typing import Any
 from rest_framework import serializers
 
 from benchmarks.drf_reference import models
-
-
-def iso_duration(seconds: int | None) -> str | None:
-    """ISO 8601 with days as the largest unit and zero parts left out (zero is ``P0D``)."""
-    if seconds is None:
-        return None
-    if seconds <= 0:
-        return "P0D"
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    time = "".join(f"{n}{unit}" for n, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if n)
-    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
+from models.ll2.formats import format_duration
 
 
 def _grown(stored: int | None, fetched_at: dt.datetime | None, growing: bool) -> str | None:
-    if stored is None or fetched_at is None or not growing:
-        return iso_duration(stored)
+    if stored is None:
+        return None
+    if fetched_at is None or not growing:
+        return format_duration(stored)
     elapsed = int((dt.datetime.now(dt.UTC) - fetched_at).total_seconds())
-    return iso_duration(stored + max(0, elapsed))
+    return format_duration(stored + max(0, elapsed))
 
 
 class IdName(serializers.Serializer[Any]):

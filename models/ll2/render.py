@@ -94,6 +94,7 @@ class Writer:
         return current_duration(stored, fetched_at, growing, self.now)
 
     def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
+        """The event in normal form, or in detailed form (``space_station`` last)."""
         event = graph.event
         flight = graph.flight
         body: JSONDict = {
@@ -118,6 +119,7 @@ class Writer:
         return body
 
     def spacecraft(self, graph: EventGraph, detailed: bool) -> JSONDict | None:
+        """``flight_vehicle.spacecraft``, its config in the mode's form (None: no spacecraft)."""
         craft: SpacecraftRecord | None = graph.spacecraft
         if craft is None:
             return None
@@ -149,20 +151,25 @@ class Writer:
     # (with their station link) and stations.
 
     def embedded_status(self, graph: EventGraph) -> Any:
+        """The spacecraft's status as the event embeds it."""
         return self.status(graph.status)
 
     def embedded_config(self, graph: EventGraph, detailed: bool) -> Any:
+        """The spacecraft's config (normal or detailed form) as the event embeds it."""
         if detailed:
             return self.config(graph.config, graph.config_type, graph.agency)
         return self.config_normal(graph.config, graph.config_type, graph.agency)
 
     def embedded_location(self, graph: EventGraph) -> Any:
+        """``docking_location`` as the event embeds it."""
         return self.location(graph.location, graph.location_station)
 
     def embedded_station(self, graph: EventGraph) -> Any:
+        """The detailed form's ``space_station`` as the event embeds it."""
         return self.station(graph.space_station)
 
     def status(self, status: StatusRecord | None) -> JSONDict | None:
+        """``{id, name}`` or None."""
         return None if status is None else {"id": status.id, "name": status.name}
 
     def config_normal(
@@ -171,6 +178,7 @@ class Writer:
         kind: ConfigTypeRecord | None,
         agency: AgencyRecord | None,
     ) -> JSONDict | None:
+        """The normal form of a spacecraft config (its agency in the mini form) or None."""
         if config is None:
             return None
         return {
@@ -196,6 +204,7 @@ class Writer:
         kind: ConfigTypeRecord | None,
         agency: AgencyRecord | None,
     ) -> JSONDict | None:
+        """The detailed form of a spacecraft config (its agency in full) or None."""
         if config is None:
             return None
         return {
@@ -223,9 +232,11 @@ class Writer:
         }
 
     def config_type(self, kind: ConfigTypeRecord | None) -> JSONDict | None:
+        """``{id, name}`` or None."""
         return None if kind is None else {"id": kind.id, "name": kind.name}
 
     def agency(self, agency: AgencyRecord | None) -> JSONDict | None:
+        """The full agency (AGENCY-FULL) or None."""
         if agency is None:
             return None
         return {
@@ -249,6 +260,7 @@ class Writer:
     def location(
         self, location: LocationRecord | None, station: StationRecord | None
     ) -> JSONDict | None:
+        """``{id, name, spacestation}`` (the station link null when missing) or None."""
         if location is None:
             return None
         # 2.2.0's serializer always writes the key; a missing station link renders as null.
@@ -261,6 +273,7 @@ class Writer:
         }
 
     def station(self, station: StationRecord | None) -> JSONDict | None:
+        """``{id, url, name, image_url}`` or None."""
         if station is None:
             return None
         return {

@@ -13,20 +13,12 @@ from sqlmodel import Session
 
 from api_mirror.app import create_app
 from api_mirror.response_cache import Answer, ResponseCache
-from tests.api_mirror.conftest import StatementCounter
+from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from worker.sync.store import delete_events
 
 LIST = "/2.2.0/docking_event/?limit=100&mode=detailed"
 NOW = FETCHED_AT + dt.timedelta(hours=1, microseconds=250_000)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -38,7 +30,7 @@ def stored(engine: Engine) -> Engine:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from api_mirror.app import create_app
 from api_mirror.templates import TemplateCache, compile_template
 from models.ll2.template import DETAILED
-from tests.api_mirror.conftest import StatementCounter
+from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 
 START = FETCHED_AT + dt.timedelta(hours=1)
@@ -29,14 +29,6 @@ PATHS = [
 ]
 # With a cap of two templates, event 1 (the first stored) is long gone from the cache.
 CAPPED = [*PATHS[:4], *(path.replace("615", "1") for path in PATHS[4:])]
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture
@@ -55,7 +47,7 @@ def _fresh(engine: Engine, now: dt.datetime, path: str) -> bytes:
 def test_a_later_second_brings_the_durations_current_without_a_statement(
     stored: Engine, statements: StatementCounter, path: str
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     with TestClient(create_app(stored, clock=clock, check_seconds=None)) as client:
         client.get(path)
         clock.now = START + dt.timedelta(days=3, seconds=7)
@@ -70,7 +62,7 @@ def test_a_later_second_brings_the_durations_current_without_a_statement(
 def test_beyond_the_memory_cap_pages_read_their_templates_and_are_the_same_bytes(
     stored: Engine, statements: StatementCounter, path: str
 ) -> None:
-    clock = Clock()
+    clock = Clock(START)
     with TestClient(create_app(stored, clock=clock, check_seconds=None, cache_bytes=3000)) as tiny:
         statements.reset()
         capped = tiny.get(path)
@@ -82,7 +74,7 @@ def test_beyond_the_memory_cap_pages_read_their_templates_and_are_the_same_bytes
 
 def test_a_change_to_a_shared_row_reaches_every_event_that_embeds_it(stored: Engine) -> None:
     path = "/2.2.0/docking_event/?limit=100&mode=detailed"
-    with TestClient(create_app(stored, clock=Clock(), check_seconds=None)) as client:
+    with TestClient(create_app(stored, clock=Clock(START), check_seconds=None)) as client:
         before = client.get(path).json()["results"]
         edited = strip_format(sample_615())
         edited["flight_vehicle"]["spacecraft"]["spacecraft_config"]["agency"]["abbrev"] = "NEW"

@@ -1,4 +1,4 @@
-"""the mirror's read model: one rendered document per docking event
+"""the mirror's read model: one rendered document per docking event; flights by spacecraft
 
 Revision ID: 0004
 Revises: 0003
@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel.sql.sqltypes
 from alembic import op
 from sqlmodel import Session
 
@@ -28,21 +27,23 @@ def upgrade() -> None:
         "event_document",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("version", sa.BigInteger(), nullable=False),
-        sa.Column("removed", sa.Boolean(), nullable=False),
-        sa.Column("docking", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
-        sa.Column("departure", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("docking_micros", sa.BigInteger(), nullable=True),
+        sa.Column("departure_micros", sa.BigInteger(), nullable=True),
         sa.Column("space_station_id", sa.BigInteger(), nullable=True),
         sa.Column("flight_vehicle_id", sa.BigInteger(), nullable=True),
         sa.Column("docking_location_id", sa.BigInteger(), nullable=True),
-        sa.Column("spacecraft_name", sa.Text(), nullable=True),
-        sa.Column("template", sa.Text(), nullable=True),
+        sa.Column("spacecraft_search", sa.Text(), nullable=True),
         sa.Column("time_in_space_seconds", sa.BigInteger(), nullable=True),
         sa.Column("time_docked_seconds", sa.BigInteger(), nullable=True),
-        sa.Column("durations_fetched_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+        sa.Column("durations_fetched_micros", sa.BigInteger(), nullable=True),
+        sa.Column("removed", sa.Boolean(), nullable=False),
+        sa.Column("template", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("event_document", schema=None) as batch_op:
         batch_op.create_index("ix_event_document_version", ["version"], unique=False)
+    with op.batch_alter_table("spacecraft_flight", schema=None) as batch_op:
+        batch_op.create_index("ix_spacecraft_flight_spacecraft_id", ["spacecraft_id"], unique=False)
     _render_stored_events(document)
 
 
@@ -63,6 +64,8 @@ def _render_stored_events(document: sa.Table | None) -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("spacecraft_flight", schema=None) as batch_op:
+        batch_op.drop_index("ix_spacecraft_flight_spacecraft_id")
     with op.batch_alter_table("event_document", schema=None) as batch_op:
         batch_op.drop_index("ix_event_document_version")
     op.drop_table("event_document")
