@@ -70,6 +70,22 @@ def test_a_hint_serves_a_commit_without_waiting_for_a_check(
         wait_until(lambda: _location(client) == RENAMED, "the hint to be heard", 10)
 
 
+def test_every_mirror_process_learns_of_a_commit_on_its_own(
+    stored: Engine, redis_prefix: str, redis_client: redis.Redis
+) -> None:
+    channel = data_version_channel(redis_prefix)
+    hinted = create_app(stored, check_seconds=None, hints=Hints(REDIS_URL, channel))
+    checking = create_app(stored, check_seconds=0.05)  # a mirror whose Redis is elsewhere
+    with TestClient(hinted) as first, TestClient(checking) as second:
+        wait_until(lambda: _subscribed(redis_client, channel), "the watcher to subscribe", 10)
+        assert _location(first) != RENAMED
+        assert _location(second) != RENAMED
+        _rename(stored)
+        announce_data_version(redis_client, redis_prefix)
+        for client in (first, second):
+            wait_until(lambda c=client: _location(c) == RENAMED, "each mirror to see it", 10)
+
+
 def test_without_redis_the_check_alone_keeps_the_mirror_correct(stored: Engine) -> None:
     app = create_app(stored, check_seconds=0.05, hints=Hints(NOWHERE, "dockwatch:data-version"))
     with TestClient(app) as client:
