@@ -7,16 +7,8 @@ set -uo pipefail
 if command -v wrk >/dev/null 2>&1; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "wrk is not installed and apt-get is unavailable: the benchmarks use their own load generator" >&2
-  exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
 echo "installing wrk (Debian package) for the benchmarks"
-if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq wrk >/dev/null; }; then
+if ! bash "$(dirname "$0")/apt-install.sh" wrk; then
   echo "could not install wrk: the benchmarks use their own load generator" >&2
 fi
 exit 0

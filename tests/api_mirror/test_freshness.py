@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import redis
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -49,6 +50,17 @@ def _subscribed(client: redis.Redis, channel: str) -> bool:
     return bool(dict(client.pubsub_numsub(channel)).get(channel.encode()))
 
 
+def _hinted(engine: Engine, redis_prefix: str) -> FastAPI:
+    """A mirror with no check of its own: only the writers' hints move it."""
+    hints = Hints(REDIS_URL, data_version_channel(redis_prefix))
+    return create_app(engine, check_seconds=None, hints=hints)
+
+
+def _listening(redis_client: redis.Redis, redis_prefix: str) -> None:
+    channel = data_version_channel(redis_prefix)
+    wait_until(lambda: _subscribed(redis_client, channel), "the watcher to subscribe", 10)
+
+
 def test_the_periodic_check_serves_a_commit_within_its_interval(stored: Engine) -> None:
     with TestClient(create_app(stored, check_seconds=0.05)) as client:
         assert _location(client) != RENAMED
@@ -59,10 +71,8 @@ def test_the_periodic_check_serves_a_commit_within_its_interval(stored: Engine) 
 def test_a_hint_serves_a_commit_without_waiting_for_a_check(
     stored: Engine, redis_prefix: str, redis_client: redis.Redis
 ) -> None:
-    channel = data_version_channel(redis_prefix)
-    app = create_app(stored, check_seconds=None, hints=Hints(REDIS_URL, channel))
-    with TestClient(app) as client:
-        wait_until(lambda: _subscribed(redis_client, channel), "the watcher to subscribe", 10)
+    with TestClient(_hinted(stored, redis_prefix)) as client:
+        _listening(redis_client, redis_prefix)
         assert _location(client) != RENAMED
         _rename(stored)
         assert _location(client) != RENAMED  # no check of its own: only the hint moves it
@@ -73,11 +83,9 @@ def test_a_hint_serves_a_commit_without_waiting_for_a_check(
 def test_every_mirror_process_learns_of_a_commit_on_its_own(
     stored: Engine, redis_prefix: str, redis_client: redis.Redis
 ) -> None:
-    channel = data_version_channel(redis_prefix)
-    hinted = create_app(stored, check_seconds=None, hints=Hints(REDIS_URL, channel))
     checking = create_app(stored, check_seconds=0.05)  # a mirror whose Redis is elsewhere
-    with TestClient(hinted) as first, TestClient(checking) as second:
-        wait_until(lambda: _subscribed(redis_client, channel), "the watcher to subscribe", 10)
+    with TestClient(_hinted(stored, redis_prefix)) as first, TestClient(checking) as second:
+        _listening(redis_client, redis_prefix)
         assert _location(first) != RENAMED
         assert _location(second) != RENAMED
         _rename(stored)
@@ -99,10 +107,8 @@ def test_a_mirror_listening_only_for_hints_serves_what_dockwatch_sync_commits(
 ) -> None:  # fmt: skip
     engine = make_engine(database_url)
     upgrade(engine)
-    channel = data_version_channel(redis_prefix)
-    app = create_app(engine, check_seconds=None, hints=Hints(REDIS_URL, channel))
-    with TestClient(app) as client:
-        wait_until(lambda: _subscribed(redis_client, channel), "the watcher to subscribe", 10)
+    with TestClient(_hinted(engine, redis_prefix)) as client:
+        _listening(redis_client, redis_prefix)
         assert client.get("/2.2.0/docking_event/").json()["count"] == 0
         result = run_cli(cli_env(database_url, redis_prefix, fake.base_url), "sync", cwd=tmp_path)
         assert result.returncode == 0, result.stderr
