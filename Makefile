@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k compose -x"
 PYTEST_ARGS ?=
 # Parallel pytest workers (pytest-xdist); 0 runs the suite in this one process.
@@ -10,7 +11,7 @@ PYTEST_WORKERS ?= 2
 # Demo options, e.g. make demo DEMO_ARGS="--port 8001 --pause 5"
 DEMO_ARGS ?=
 
-.PHONY: install run test lint typecheck compose-check bench demo services chromium promtool clean
+.PHONY: install run test lint typecheck compose-check bench demo services chromium promtool wrk clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +20,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# The benchmarks' extra: the DRF reference (Django, DRF, django-filter) the mirror is compared to.
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $(BENCH_STAMP)
 
 services:
 	bash scripts/services.sh
@@ -30,6 +36,10 @@ chromium:
 # Prometheus's promtool for the alerting rules (does nothing when it is on PATH).
 promtool:
 	bash scripts/install-promtool.sh
+
+# Debian's wrk for the benchmarks' load (does nothing when wrk is installed).
+wrk:
+	bash scripts/install-wrk.sh
 
 run: install
 	bash scripts/ensure-redis.sh
@@ -51,7 +61,7 @@ typecheck: install
 compose-check: install
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
-bench: install services
+bench: install $(BENCH_STAMP) services wrk
 	$(BIN)/python -m benchmarks
 
 demo: install

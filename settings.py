@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
     # Seconds between keep-alive comments on an idle /events connection.
     sse_keepalive_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+    # How often the mirror checks the data version on its own (the sync's hint comes sooner).
+    mirror_check_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    # The mirror's memory for rendered events (MiB); beyond it pages read them from the database.
+    mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 64
 
     def secrets(self) -> list[str]:
         """The API token and every password in a configured URL, to keep out of any text."""

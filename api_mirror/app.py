@@ -5,17 +5,22 @@ caller). The docking-event routes take every method and read the raw query strin
 of FastAPI's own validation (422) or method handling shows through; for the same reason the
 OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), not generated.
 ``/docs`` is Swagger UI on that document, its files served by the mirror itself (the
-``fastapi-offline`` package ships them), so it works without the internet.
+``fastapi-offline`` package ships them), so it works without the internet. At startup the app
+builds its snapshot of the data and starts the watcher that keeps it current
+(``api_mirror.watcher``); ``FastPath`` answers repeated requests before the framework runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,23 +28,29 @@ from starlette.routing import Route, request_response
 from starlette.types import Receive, Scope, Send
 
 from api_mirror.context import MirrorContext
+from api_mirror.fast_path import FastPath
 from api_mirror.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.live_page import DOCKED_FRAGMENT_PATH
 from api_mirror.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.openapi.document import build_document
 from api_mirror.render import API_ROOT, json_response
+from api_mirror.response_cache import ResponseCache
 from api_mirror.routes import docking_events, events, formats, live, operations
 from api_mirror.routes.events import EventFeed
+from api_mirror.snapshots import Snapshots
+from api_mirror.templates import DEFAULT_MAX_BYTES, TemplateCache
+from api_mirror.watcher import DEFAULT_CHECK_SECONDS, Hints, SnapshotWatcher
 from models.clock import Clock, utc_now
 from models.status import StateReader
 
 DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
+log = logging.getLogger(__name__)
 
 
 class _AnyMethod:
     """An ASGI endpoint: Starlette limits a plain function route to GET, not an ASGI app."""
 
-    def __init__(self, handler: Callable[[Request], Response]) -> None:
+    def __init__(self, handler: Callable[[Request], Response | Awaitable[Response]]) -> None:
         self.app = request_response(handler)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -64,6 +75,9 @@ def create_app(
     stale_after_seconds: float = 3600.0,
     event_feed: EventFeed | None = None,
     fleet_redis: FleetRedis | None = None,
+    check_seconds: float | None = DEFAULT_CHECK_SECONDS,
+    hints: Hints | None = None,
+    cache_bytes: int = DEFAULT_MAX_BYTES,
 ) -> FastAPI:
     """The mirror app over ``engine``.
 
@@ -71,7 +85,14 @@ def create_app(
     feeds /metrics too); ``event_feed`` (the notification stream) serves ``/events``, which
     answers 503 without it; ``fleet_redis`` is where /metrics reads the fleet's counters and
     stream (without it, those metrics are left out and ``dockwatch_redis_up`` is 0).
+    ``check_seconds`` is how often the data version is checked (None: never on its own; the
+    snapshot then moves only on ``hints`` or an explicit ``app.state.mirror.snapshots.refresh()``),
+    ``hints`` where writers announce new versions, ``cache_bytes`` the cap of the templates kept
+    in memory (beyond it, pages read the templates they miss from the database); whole answers
+    kept for repeats get a quarter of that again.
     """
+    snapshots = Snapshots(engine, TemplateCache(cache_bytes))
+    watcher = SnapshotWatcher(snapshots, interval=check_seconds, hints=hints)
     fleet = FleetCollector(
         engine,
         clock=clock,
@@ -82,10 +103,18 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        fleet.close()
-        if event_feed is not None:
-            await event_feed.fanout.close()
+        try:
+            await run_in_threadpool(snapshots.refresh)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("cannot read the data yet (the first request tries again): %s", error)
+        watcher.start()
+        try:
+            yield
+        finally:
+            await run_in_threadpool(watcher.stop)
+            fleet.close()
+            if event_feed is not None:
+                await event_feed.fanout.close()
 
     app = FastAPIOffline(
         title="dockwatch mirror",
@@ -101,20 +130,23 @@ def create_app(
     document = build_document()
     app.openapi = lambda: document  # type: ignore[method-assign]
     app.state.event_feed = event_feed
-    app.state.mirror = MirrorContext(
+    context = MirrorContext(
         engine=engine,
+        snapshots=snapshots,
         trust_proxy=trust_proxy,
         upstream_base=upstream_base.rstrip("/"),
         clock=clock,
         budget=budget,
         lock=lock,
         stale_after_seconds=stale_after_seconds,
+        cache=ResponseCache(max_bytes=cache_bytes // 4),
     )
+    app.state.mirror = context
     metrics = MirrorMetrics(fleet)
     app.state.metrics = metrics
     # Every method reaches these handlers, which answer upstream's 405 themselves. The suffix
     # routes come before the plain detail route, whose ``{ident}`` would take ``615.json``.
-    routes = [
+    routes: list[tuple[str, Callable[[Request], Response | Awaitable[Response]]]] = [
         (docking_events.LIST_PATH, docking_events.list_events),
         (formats.LIST_SUFFIX_PATH, docking_events.list_events),
         (formats.DETAIL_SUFFIX_PATH, docking_events.detail_event),
@@ -132,4 +164,6 @@ def create_app(
     app.add_route(DOCKED_FRAGMENT_PATH, live.docked_fragment, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Added last, so it runs first: a cached answer skips the framework and the middleware above.
+    app.add_middleware(FastPath, context=context, metrics=metrics)
     return app

@@ -1,4 +1,4 @@
-"""What the HTTP app's handlers share: the engine, the clock and how to read the request."""
+"""What the HTTP app's handlers share: the engine, the snapshots, the clock and the caches."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from starlette.requests import Request
 
-from api_mirror.fragment_cache import FragmentCache
 from api_mirror.response_cache import ResponseCache
+from api_mirror.snapshots import Snapshots
 from models.clock import Clock
 from models.status import StateReader
 
@@ -18,6 +18,7 @@ class MirrorContext:
     """Built once by ``create_app``; handlers find it on ``request.app.state.mirror``."""
 
     engine: Engine
+    snapshots: Snapshots
     trust_proxy: bool
     upstream_base: str
     clock: Clock
@@ -25,7 +26,6 @@ class MirrorContext:
     lock: StateReader | None
     stale_after_seconds: float
     cache: ResponseCache = field(default_factory=ResponseCache)
-    fragments: FragmentCache = field(default_factory=FragmentCache)
 
 
 def context_of(request: Request) -> MirrorContext:

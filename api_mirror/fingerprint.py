@@ -2,7 +2,9 @@
 
 The durations in a body grow every second, so hashing the bytes would never repeat. The ETag
 covers what the body is built from instead: the data version (bumped by every sync write,
-nested rows and deletions included) and the request's shape (base, path, parameters).
+nested rows and deletions included) and the request's shape (base, path, parameters). The tag
+starts with the data version it was answered from (``W/"812-…"``), so a client walking pages
+can tell they came from one version; clients need not read it, and the mirror never does.
 ``Last-Modified`` is the moment of the last data write.
 """
 
@@ -15,9 +17,9 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 
 def weak_etag(data_version: int, shape: Hashable) -> str:
-    """``W/"…"`` over the data version and the request's shape."""
+    """``W/"<data version>-<digest>"`` over the data version and the request's shape."""
     digest = hashlib.sha256(repr((data_version, shape)).encode())
-    return f'W/"{digest.hexdigest()[:40]}"'
+    return f'W/"{data_version}-{digest.hexdigest()[:32]}"'
 
 
 def http_date(moment: dt.datetime) -> str:

@@ -43,7 +43,10 @@ class MetricsMiddleware:
         self.metrics = metrics
 
     def _route_template(self, scope: Scope) -> str:
-        # Matched again here: the router records its match on a scope copy we do not see.
+        # The router records the route it matched on the scope; matched again only without it.
+        path = getattr(scope.get("route"), "path", None)
+        if isinstance(path, str):
+            return path
         router = scope.get("router")
         for route in getattr(router, "routes", ()):
             match, _ = route.matches(scope)

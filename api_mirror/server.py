@@ -17,7 +17,11 @@ from api_mirror.app import DEFAULT_UPSTREAM, create_app
 from api_mirror.fanout import StreamFanout
 from api_mirror.fleet_metrics import FleetRedis
 from api_mirror.routes.events import DEFAULT_KEEPALIVE_SECONDS, EventFeed
+from api_mirror.templates import DEFAULT_MAX_BYTES
+from api_mirror.watcher import DEFAULT_CHECK_SECONDS, Hints
 from models.status import StateReader
+
+__all__ = ["Hints", "serve"]
 
 
 def serve(
@@ -33,6 +37,9 @@ def serve(
     stream: str = "dockwatch:events",
     key_prefix: str = "dockwatch",
     keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS,
+    check_seconds: float = DEFAULT_CHECK_SECONDS,
+    hints: Hints | None = None,
+    cache_bytes: int = DEFAULT_MAX_BYTES,
     log_level: str = "info",
 ) -> None:
     """Serve the mirror on ``listener`` (a bound, listening TCP socket) in the foreground;
@@ -51,6 +58,9 @@ def serve(
         stale_after_seconds=stale_after_seconds,
         event_feed=feed,
         fleet_redis=fleet_redis,
+        check_seconds=check_seconds,
+        hints=hints,
+        cache_bytes=cache_bytes,
     )
     # proxy_headers=False: forwarded headers are the app's decision (trust_proxy), not uvicorn's.
     config = uvicorn.Config(app, log_level=log_level, proxy_headers=False)

@@ -1,82 +1,125 @@
-"""Mirror: requests/s and p50/p99 through a real uvicorn server, against the floor.
+"""Mirror: the read path against its floor and the DRF reference, side by side in one run.
 
-10,000 generated events are stored (``apply_page``) on SQLite and on PostgreSQL; the mirror runs
-as ``dockwatch serve`` would (uvicorn, one process) in a child on 127.0.0.1, and
-``benchmarks.loadgen`` loads it from this process with concurrent keep-alive connections, for a
-bounded time and count per scenario: list (normal), list (detailed), list (filtered), list
-(ordered), all ``limit=100``, and detail. Each scenario cycles through a pool of distinct URLs (many
-distinct URLs, so the mirror's per-second response cache rarely helps; the last scenario repeats
-one URL to show that cache). The
-floor is a bare ASGI app under the same uvicorn settings answering the same URLs with the bytes
-the mirror produced, captured beforehand.
+10,000 generated events are stored (``apply_page``) in one SQLite file. Three servers run as
+children under the same uvicorn settings, one process each, on 127.0.0.1: the mirror as
+``dockwatch serve`` runs it, the DRF reference (``benchmarks.drf_reference``: Django + DRF +
+django-filter over the same file, as upstream implements the endpoint) and the floor (a bare
+ASGI app answering each URL with bytes the mirror produced, captured beforehand: no routing, no
+query, no serialization). Each route is loaded on the three servers back to back with 8
+keep-alive connections (``wrk -t2 -c8`` when installed, else ``benchmarks.loadgen``) and the
+ratios of the issue's targets are printed: mirror ÷ DRF (throughput), floor ÷ mirror
+(throughput) and the p99s. The mirror is also measured on PostgreSQL (the same events) against
+the same floor and reference (``--dbs sqlite`` skips it). Figures only, never asserted.
 
-    python -m benchmarks.mirror [--quick] [--events 10000] [--seconds 4] [--concurrency 8]
+    python -m benchmarks.mirror [--quick] [--events 10000] [--seconds 4] [--dbs sqlite,postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import pickle
+import random
 import select
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 from sqlmodel import SQLModel
 
+from benchmarks import wrk
 from benchmarks.databases import parse_kinds, scratch_url
 from benchmarks.figures import summary
-from benchmarks.loadgen import HOST, LoadResult, run_load
+from benchmarks.loadgen import HOST, run_load
 from benchmarks.mirror_server import Responses
 from fake_upstream import DEFAULT_NOW, Event, generate_history
 from models.db import make_engine, session_scope
 from worker.sync.store import apply_page
 
 LIST = "/2.2.0/docking_event/"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 60.0
+DRF_MODULES = ("django", "rest_framework", "django_filters", "a2wsgi")
 
 
-def scenarios(events: list[Event], pool: int) -> dict[str, list[str]]:
-    """URL pools per scenario: up to ``pool`` distinct URLs each (one for the cached one)."""
-    last = max(10, len(events) - 100)
-    offsets = list(range(0, last, 10))[:pool]
-    filtered = [
-        f"{LIST}?docking__gte={year}-01-01T00:00:00Z&limit=100&offset={offset}&space_station__id=4"
-        for offset in range(0, 210, 10)
+@dataclass(frozen=True)
+class Route:
+    """One row of the table: its URL pool and the issue's targets (None: no target)."""
+
+    name: str
+    urls: Callable[[list[Event]], list[str]]
+    min_vs_drf: float | None = None
+    max_floor_ratio: float | None = None
+    max_p99_vs_floor: float | None = None
+
+
+def _distinct_pages(events: list[Event]) -> list[str]:
+    offsets = list(range(0, max(10, len(events) - 100), 10))
+    random.Random(5).shuffle(offsets)
+    return [f"{LIST}?limit=100&mode=detailed&offset={o}" for o in offsets[:1000]]
+
+
+def _distinct_details(events: list[Event]) -> list[str]:
+    ids = [event["id"] for event in events]
+    random.Random(6).shuffle(ids)
+    return [f"{LIST}{ident}/" for ident in ids[:1000]]
+
+
+def _filtered_pages(events: list[Event]) -> list[str]:
+    return [
+        f"{LIST}?docking__gte={year}-01-01T00:00:00Z&limit=100&offset={offset}"
+        f"&ordering=-docking&search=a&space_station__id=4"
+        for offset in range(0, 300, 10)
         for year in range(1999, 2021)
     ]
-    ids = [event["id"] for event in events]
-    step = max(1, len(ids) // pool)
-    return {
-        "list normal": [f"{LIST}?limit=100&offset={o}" for o in offsets],
-        "list detailed": [f"{LIST}?limit=100&mode=detailed&offset={o}" for o in offsets],
-        "list filtered": filtered[:pool],
-        "list ordered": [f"{LIST}?limit=100&offset={o}&ordering=-docking" for o in offsets],
-        "detail": [f"{LIST}{ident}/" for ident in ids[::step]][:pool],
-        "list detailed, 1 URL": [f"{LIST}?limit=100&mode=detailed&offset=5000"],
-    }
+
+
+ROUTES = (
+    Route(
+        "same detailed page",
+        lambda _: [f"{LIST}?limit=100&mode=detailed&ordering=-docking"],
+        min_vs_drf=50,
+        max_floor_ratio=2,
+    ),
+    Route("distinct detailed pages", _distinct_pages, 30, 4, 10),
+    Route("detail /615/", lambda _: [f"{LIST}615/"], min_vs_drf=20),
+    Route("?limit=10", lambda _: [f"{LIST}?limit=10"], min_vs_drf=20),
+    Route("distinct details", _distinct_details),
+    Route("filtered+search pages", _filtered_pages),
+)
+
+
+# Events per transaction when filling: the sync's own write path, in fewer commits.
+FILL_PAGE = 1000
 
 
 def fill(url: str, count: int) -> list[Event]:
-    """Store ``count`` generated events at ``url``; returns them."""
+    """Store ``count`` generated events at ``url`` as the sync stores them; returns them."""
     engine = make_engine(url)
     SQLModel.metadata.create_all(engine)
     events = generate_history(n_events=count, n_open=40, seed=11)
-    for start in range(0, len(events), 100):
+    for start in range(0, len(events), FILL_PAGE):
         with session_scope(engine) as session:
-            apply_page(session, events[start : start + 100], now=DEFAULT_NOW)
+            apply_page(session, events[start : start + FILL_PAGE], now=DEFAULT_NOW)
     engine.dispose()
     return events
 
 
 @contextmanager
-def server(role: str, argument: str) -> Iterator[int]:
+def server(role: str, *arguments: str) -> Iterator[int]:
     """A ``benchmarks.mirror_server`` child; yields its port, terminates it afterwards."""
-    command = [sys.executable, "-m", "benchmarks.mirror_server", role, argument]
+    with server_process(role, *arguments) as (port, _):
+        yield port
+
+
+@contextmanager
+def server_process(role: str, *arguments: str) -> Iterator[tuple[int, int]]:
+    """A ``benchmarks.mirror_server`` child; yields its port and pid, terminates it afterwards."""
+    command = [sys.executable, "-m", "benchmarks.mirror_server", role, *arguments]
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout is not None
@@ -85,8 +128,9 @@ def server(role: str, argument: str) -> Iterator[int]:
         if not line.startswith("PORT "):
             raise SystemExit(f"the {role} server did not start")
         port = int(line.split()[1])
-        _wait_ready(port)
-        yield port
+        with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=START_TIMEOUT) as client:
+            client.get(f"{LIST}?limit=1")  # answers once its data is loaded
+        yield port, child.pid
     finally:
         child.terminate()
         try:
@@ -96,15 +140,10 @@ def server(role: str, argument: str) -> Iterator[int]:
             child.wait()
 
 
-def _wait_ready(port: int) -> None:
-    with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=START_TIMEOUT) as client:
-        client.get("/healthz")
-
-
 def capture(port: int, pools: dict[str, list[str]], kinds: int) -> Responses:
-    """The mirror's answers for the floor: ``kinds`` captured per scenario, shared round-robin
-    by all the scenario's URLs (the floor's cost depends on the size, not on which page)."""
-    kept = ("content-type", "etag", "last-modified", "vary", "allow")
+    """The mirror's answers for the floor: ``kinds`` captured per route, shared round-robin by
+    all the route's URLs (the floor's cost depends on the size, not on which page)."""
+    kept = ("content-type", "etag", "last-modified", "vary", "allow", "cache-control")
     responses: Responses = {}
     with httpx.Client(base_url=f"http://{HOST}:{port}", timeout=60) as client:
         for urls in pools.values():
@@ -120,88 +159,133 @@ def capture(port: int, pools: dict[str, list[str]], kinds: int) -> Responses:
     return responses
 
 
-def load_all(
-    port: int, pools: dict[str, list[str]], args: argparse.Namespace
-) -> dict[str, LoadResult]:
-    """Every scenario against one server."""
-    return {
-        name: run_load(
-            port,
-            urls,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-            warmup=args.warmup,
-            max_requests=args.max_requests,
+def load(port: int, urls: Sequence[str], args: argparse.Namespace) -> wrk.Measured:
+    """One measured run against ``port``."""
+    if wrk.available():
+        return wrk.run(
+            port, urls, connections=args.concurrency, seconds=args.seconds, warmup=args.warmup
         )
-        for name, urls in pools.items()
-    }
-
-
-def _line(label: str, result: LoadResult) -> str:
-    size = result.body_bytes / len(result.latencies) / 1024 if result.latencies else 0.0
-    return (
-        f"{label:<32} {result.rate:8.1f} req/s  p50 {result.p50_ms:7.2f} ms  p99 "
-        f"{result.p99_ms:7.2f} ms  ({len(result.latencies)} ok, {result.errors} errors, "
-        f"{size:.0f} KiB)"
+    result = run_load(
+        port, urls, concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup
     )
+    answers = len(result.latencies)
+    return wrk.Measured(
+        result.rate,
+        result.p50_ms,
+        result.p99_ms,
+        answers,
+        result.errors,
+        result.body_bytes / answers if answers else 0.0,
+    )
+
+
+def _drf_missing() -> list[str]:
+    return [name for name in DRF_MODULES if importlib.util.find_spec(name) is None]
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else float("inf")
+
+
+def _mark(value: float, limit: float | None, *, at_least: bool) -> str:
+    if limit is None:
+        return f"x{value:6.1f}        "
+    met = value >= limit if at_least else value <= limit
+    sign = "≥" if at_least else "≤"
+    return f"x{value:6.1f} ({sign}{limit:g} {'ok' if met else 'MISSED'})"
+
+
+def report(
+    results: dict[str, dict[str, wrk.Measured]], routes: Sequence[Route], kinds: list[str]
+) -> list[str]:
+    """Print the table; returns one short figure per target for the summary line."""
+    print(
+        f"\n  {'route':<24}{'server':<19}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'KiB':>6}{'err':>5}"
+    )
+    for route in routes:
+        for server_name, measured in results[route.name].items():
+            print(
+                f"  {route.name:<24}{server_name:<19}{measured.rate:9.1f}{measured.p50_ms:9.2f}"
+                f"{measured.p99_ms:9.2f}{measured.bytes_per_answer / 1024:6.0f}{measured.errors:5d}"
+            )
+    print(f"\n  {'route':<24}{'db':<11}{'mirror÷DRF':<24}{'floor÷mirror':<24}p99 mirror÷floor")
+    figures = []
+    for route in routes:
+        row = results[route.name]
+        for kind in kinds:
+            mirror = row[f"mirror/{kind}"]
+            drf = row.get("drf")
+            floor = row["floor"]
+            versus = (
+                _mark(_ratio(mirror.rate, drf.rate), route.min_vs_drf, at_least=True)
+                if drf
+                else "n/a (no DRF)"
+            )
+            slower = _ratio(floor.rate, mirror.rate)
+            floor_ratio = _mark(slower, route.max_floor_ratio, at_least=False)
+            p99_ratio = _ratio(mirror.p99_ms, floor.p99_ms)
+            p99 = _mark(p99_ratio, route.max_p99_vs_floor, at_least=False)
+            print(f"  {route.name:<24}{kind:<11}{versus:<24}{floor_ratio:<24}{p99}")
+            if kind == kinds[0] and (route.min_vs_drf or route.max_floor_ratio):
+                parts = [f"{route.name}:"]
+                if drf:
+                    parts.append(f"x{_ratio(mirror.rate, drf.rate):.0f} DRF")
+                parts.append(f"floor x{_ratio(floor.rate, mirror.rate):.1f}")
+                figures.append(" ".join(parts))
+    return figures
 
 
 def main(argv: Sequence[str] | None = None) -> str:
     """Run the benchmark; returns its summary line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="300 events, SQLite, 0.5 s each")
+    parser.add_argument("--quick", action="store_true", help="300 events, SQLite, 1 s each")
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--dbs", default="sqlite,postgresql")
+    parser.add_argument("--dbs", default="sqlite,postgresql", help="where the mirror reads")
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per run")
-    parser.add_argument("--warmup", type=float, default=0.5)
+    parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--max-requests", type=int, default=50_000)
-    parser.add_argument("--pool", type=int, default=1000, help="distinct URLs per scenario")
     args = parser.parse_args(argv)
     kinds = parse_kinds(args.dbs)
+    if "sqlite" not in kinds:
+        kinds.insert(0, "sqlite")  # the DRF reference and the floor's bytes come from SQLite
+    routes: Sequence[Route] = ROUTES
     if args.quick:
-        args.events, args.seconds, args.warmup, args.pool, kinds = 300, 0.5, 0.1, 3, ["sqlite"]
+        args.events, args.seconds, args.warmup, kinds = 300, 1.0, 0.0, ["sqlite"]
+        routes = ROUTES[:4]
+    missing = _drf_missing()
+    tool = "wrk -t2" if wrk.available() else "benchmarks.loadgen (wrk not installed)"
     print(
-        f"mirror: {args.events:,} events; uvicorn child on {HOST}, {args.concurrency} keep-alive "
-        f"connections, {args.seconds:g} s per run after {args.warmup:g} s warm-up"
+        f"mirror: {args.events:,} events; mirror, floor and DRF reference as uvicorn children on "
+        f"{HOST}, one process each; {tool}, {args.concurrency} connections, {args.seconds:g} s "
+        f"per run after {args.warmup:g} s warm-up"
     )
-    mirror: dict[str, dict[str, LoadResult]] = {}
-    floor: dict[str, LoadResult] = {}
-    with tempfile.TemporaryDirectory(prefix="dwbench-mirror-") as tmp:
-        bodies = Path(tmp) / "responses.pickle"
+    if missing:
+        print(
+            f"  DRF reference skipped: {', '.join(missing)} not installed "
+            "(make bench installs the bench extra)"
+        )
+    results: dict[str, dict[str, wrk.Measured]] = {route.name: {} for route in routes}
+    with tempfile.TemporaryDirectory(prefix="dwbench-mirror-") as tmp, ExitStack() as stack:
+        ports: dict[str, int] = {}
+        events: list[Event] = []
         for kind in kinds:
-            with scratch_url(kind) as url:
-                events = fill(url, args.events)
-                pools = scenarios(events, args.pool)
-                with server("mirror", url) as port:
-                    if not bodies.exists():
-                        bodies.write_bytes(pickle.dumps(capture(port, pools, 10)))
-                    mirror[kind] = load_all(port, pools, args)
-            for name, result in mirror[kind].items():
-                print(f"  {_line(f'{kind} {name}', result)}")
-        with server("floor", str(bodies)) as port:
-            floor = load_all(port, pools, args)
-    worst = ("", 0.0)
-    for name, result in floor.items():
-        print(f"  {_line(f'floor {name}', result)}")
-    print("  ratio floor/mirror (throughput; p50 mirror/floor):")
-    for kind, results in mirror.items():
-        for name, result in results.items():
-            base = floor[name]
-            slower = base.rate / result.rate if result.rate else float("inf")
-            p50 = result.p50_ms / base.p50_ms if base.p50_ms else float("inf")
-            print(f"    {kind:<10} {name:<20} x{slower:5.1f} throughput, x{p50:5.1f} p50")
-            if slower > worst[1]:
-                worst = (f"{kind} {name}", slower)
-    rates = ", ".join(
-        f"{kind} {name.split()[-1]} {result.rate:.0f}"
-        for kind, results in mirror.items()
-        for name, result in results.items()
-    )
-    return summary(
-        "mirror",
-        f"req/s {rates}; worst floor/mirror x{worst[1]:.1f} ({worst[0]}) (target: within x2)",
-    )
+            url = stack.enter_context(scratch_url(kind))
+            events = fill(url, args.events)
+            ports[f"mirror/{kind}"] = stack.enter_context(server("mirror", url))
+            if kind == "sqlite":
+                sqlite_path = url.removeprefix("sqlite:///")
+                if not missing:
+                    ports["drf"] = stack.enter_context(server("drf", sqlite_path))
+        pools = {route.name: route.urls(events) for route in routes}
+        bodies = Path(tmp) / "responses.pickle"
+        bodies.write_bytes(pickle.dumps(capture(ports["mirror/sqlite"], pools, 10)))
+        ports["floor"] = stack.enter_context(server("floor", str(bodies)))
+        for route in routes:
+            for name in ("floor", *(f"mirror/{kind}" for kind in kinds), "drf"):
+                if name in ports:
+                    results[route.name][name] = load(ports[name], pools[route.name], args)
+    figures = report(results, routes, kinds)
+    return summary("mirror", "; ".join(figures))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,14 @@
-"""A uvicorn server child for the mirror benchmark: the mirror itself, or the floor.
+"""A uvicorn server child for the mirror benchmark: the mirror, the floor or the DRF reference.
 
-``python -m benchmarks.mirror_server mirror DATABASE_URL`` serves ``create_app`` on that database;
+``python -m benchmarks.mirror_server mirror DATABASE_URL [CACHE_MIB]`` serves ``create_app`` on
+that database, as ``dockwatch serve`` does (its template cache capped at ``CACHE_MIB``, by
+default at the default cap);
 ``python -m benchmarks.mirror_server floor RESPONSES_FILE`` serves the same answers as
-pre-serialized bytes from a dict (a bare ASGI app: no routing, no query, no serialization).
-Both bind 127.0.0.1 on an ephemeral port, print ``PORT <n>`` and serve with the same uvicorn
-settings (the mirror's ``serve()`` ones, access log off) until terminated.
+pre-serialized bytes from a dict (a bare ASGI app: no routing, no query, no serialization);
+``python -m benchmarks.mirror_server drf SQLITE_PATH`` serves the DRF reference (Django's WSGI
+handler through ``a2wsgi``) on that SQLite file. All bind 127.0.0.1 on an ephemeral port, print
+``PORT <n>`` and serve with the same uvicorn settings (the mirror's ``serve()`` ones, access log
+off) until terminated.
 """
 
 from __future__ import annotations
@@ -44,21 +48,29 @@ def floor_app(responses: Responses) -> Any:
     return app
 
 
-def build(role: str, argument: str) -> Any:
+def build(role: str, argument: str, cache_mib: str | None = None) -> Any:
     """The ASGI app for ``role``."""
     if role == "floor":
         responses: Responses = pickle.loads(Path(argument).read_bytes())
         return floor_app(responses)
+    if role == "drf":
+        from a2wsgi import WSGIMiddleware
+
+        from benchmarks.drf_reference import wsgi_application
+
+        return WSGIMiddleware(wsgi_application(argument))
     from api_mirror.app import create_app
+    from api_mirror.templates import DEFAULT_MAX_BYTES
     from models.db import make_engine
 
-    return create_app(make_engine(argument))
+    cap = int(cache_mib) * 1024 * 1024 if cache_mib else DEFAULT_MAX_BYTES
+    return create_app(make_engine(argument), cache_bytes=cap)
 
 
 def main() -> None:
     """Bind, announce the port, serve."""
     role, argument = sys.argv[1], sys.argv[2]
-    app = build(role, argument)
+    app = build(role, argument, *sys.argv[3:4])
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it Nagle + delayed ACK add 40 ms to every small answer.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)

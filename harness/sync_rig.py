@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -47,6 +48,7 @@ class SyncHarness:
         max_attempts: int = 3,
         max_wait: float = 5.0,
         redis_url: str = TEST_REDIS_URL,
+        after_commit: Callable[[], object] | None = None,
     ) -> None:
         self.engine = engine
         self.fake = fake
@@ -69,7 +71,7 @@ class SyncHarness:
             counters=self.counters,
         )
         self.sync = SyncCycle(
-            UnitOfWork(engine, clock=lambda: self.now, record=record),
+            UnitOfWork(engine, clock=lambda: self.now, record=record, after_commit=after_commit),
             self.client,
             self.budget,
             notify_backfill=notify_backfill,

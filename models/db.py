@@ -9,7 +9,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, make_url
+from sqlalchemy import Connection, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -82,6 +82,52 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def begin_consistent(connection: Connection) -> None:
+    """Make the connection's current transaction see one committed state in every statement.
+
+    PostgreSQL's REPEATABLE READ takes its snapshot at the transaction's first statement; set
+    it before the transaction begins (``consistent_read`` does, and ``session_snapshot``). On
+    SQLite, pysqlite only begins a transaction before a write, so each SELECT would see the
+    latest commit: an explicit ``BEGIN`` holds one WAL snapshot from the first read to the end.
+    """
+    if connection.dialect.name != "sqlite":
+        return
+    driver: Any = connection.connection.driver_connection
+    if not driver.in_transaction:
+        # On the driver's connection, as pysqlite issues its own implicit BEGIN: transaction
+        # control, not a query (SQLAlchemy's rollback at the end ends it either way).
+        driver.execute("BEGIN")
+
+
+@contextmanager
+def consistent_read(engine: Engine) -> Iterator[Connection]:
+    """A read-only transaction whose statements all see the same committed state; rolled back."""
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        begin_consistent(connection)
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+
+
+def session_snapshot(session: Session) -> Connection:
+    """The session's connection, made to read one committed state from now on.
+
+    On PostgreSQL that needs a session whose transaction has not begun yet (it then runs
+    REPEATABLE READ); one already begun keeps its own isolation.
+    """
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        connection = session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+    else:
+        connection = session.connection()
+    begin_consistent(connection)
+    return connection
 
 
 def alembic_config(url: str) -> Config:

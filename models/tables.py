@@ -120,6 +120,8 @@ class SpacecraftFlight(SQLModel, table=True):
     """A spacecraft flight: the ``flight_vehicle`` of a docking event."""
 
     __tablename__ = "spacecraft_flight"
+    # The events a spacecraft's change re-renders are found through its flights.
+    __table_args__ = (Index("ix_spacecraft_flight_spacecraft_id", "spacecraft_id"),)
 
     id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
     url: str | None = _text()
@@ -174,6 +176,37 @@ class DockingEvent(SQLModel, table=True):
     payload_digest: str | None = Field(default=None, max_length=32)
     first_seen_at: dt.datetime
     last_changed_at: dt.datetime
+
+
+class EventDocument(SQLModel, table=True):
+    """The mirror's read model: a docking event rendered once per change, with what it is
+    filtered, searched and ordered by (see ``models.read_model``).
+
+    Written in the same transaction as the data it renders, with the data version of that
+    commit (``version``); a deleted event keeps a row with ``removed`` set (and nothing else),
+    so readers learn of the deletion from the rows written after the version they know.
+    Instants are whole microseconds since 1970 (UTC), ready to compare and order.
+    """
+
+    __tablename__ = "event_document"
+    __table_args__ = (Index("ix_event_document_version", "version"),)
+
+    id: int = Field(primary_key=True, sa_type=BigInteger, sa_column_kwargs={"autoincrement": False})
+    version: int = Field(sa_type=BigInteger)
+    docking_micros: int | None = Field(default=None, sa_type=BigInteger)
+    departure_micros: int | None = Field(default=None, sa_type=BigInteger)
+    space_station_id: int | None = Field(default=None, sa_type=BigInteger)
+    flight_vehicle_id: int | None = Field(default=None, sa_type=BigInteger)
+    docking_location_id: int | None = Field(default=None, sa_type=BigInteger)
+    # The spacecraft's name as search compares it (lower-cased).
+    spacecraft_search: str | None = _text()
+    # What the template's growing durations count from (NULL: that duration does not grow).
+    time_in_space_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    time_docked_seconds: int | None = Field(default=None, sa_type=BigInteger)
+    durations_fetched_micros: int | None = Field(default=None, sa_type=BigInteger)
+    removed: bool = False
+    # The event's JSON with marks (models.ll2.template); NULL when removed.
+    template: str | None = _text()
 
 
 class SyncState(SQLModel, table=True):

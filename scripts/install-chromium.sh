@@ -7,14 +7,11 @@ set -euo pipefail
 if [ -x /usr/bin/chromium ]; then
   exit 0
 fi
-if ! command -v apt-get >/dev/null 2>&1; then
+echo "installing chromium (Debian package) for the browser test"
+status=0
+bash "$(dirname "$0")/apt-install.sh" chromium || status=$?
+if [ "$status" -eq 127 ]; then
   echo "chromium is not installed and apt-get is unavailable: install Chromium at /usr/bin/chromium" >&2
   exit 1
 fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
-echo "installing chromium (Debian package) for the browser test"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+exit "$status"

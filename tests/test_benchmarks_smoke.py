@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ["freshness", "ingest", "mirror", "notify", "subscribers", "memory"]
+BENCHMARKS = ["freshness", "ingest", "mirror", "notify", "subscribers", "memory", "mirror_memory"]
 
 
 @pytest.mark.parametrize("name", BENCHMARKS)

@@ -8,6 +8,7 @@ to reach Redis or the database become ``ServiceError`` with a one-line message n
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from sqlmodel import Session
 
 from models.clock import Clock, utc_now
 from models.counters import SharedCounters
+from models.data_version import announce_data_version
 from models.db import DatabaseError, make_engine, sqlite_file, upgrade
 from models.redact import redact_url
 from models.redis_client import make_redis
@@ -34,6 +36,8 @@ from worker.sync.summary import CycleSummary, Mode
 from worker.sync.unit_of_work import UnitOfWork
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import UpstreamClient, build_http_client
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -107,6 +111,7 @@ class SyncOptions:
     notify_backfill: bool
     lock_key: str
     lock_ttl_seconds: float
+    key_prefix: str
 
 
 @dataclass
@@ -134,13 +139,25 @@ class Runtime:
         """Write outbox rows for ``changes`` inside the page's transaction."""
         return record_changes(session, changes, upstream_base=self.options.upstream_url, now=now)
 
+    def after_commit(self) -> int:
+        """After a page's commit: tell the mirrors to check the data version, then relay.
+
+        The hint is best effort (a mirror also checks on its own); the relay's failure is the
+        unit of work's to log.
+        """
+        try:
+            announce_data_version(self.redis, self.options.key_prefix)
+        except redis.RedisError as error:
+            log.warning("cannot announce the new data version (mirrors see it later): %s", error)
+        return self.relay.after_commit()
+
     def sync_cycle(self, still_locked: Callable[[], bool]) -> SyncCycle:
         """A cycle whose pages commit through a unit of work guarded by ``still_locked``."""
         uow = UnitOfWork(
             self.engine,
             clock=self.clock,
             record=self.record,
-            after_commit=self.relay.after_commit,
+            after_commit=self.after_commit,
             still_locked=still_locked,
         )
         return SyncCycle(
@@ -184,5 +201,6 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         notify_backfill=settings.notify_backfill,
         lock_key=sync_lock_key(settings),
         lock_ttl_seconds=settings.sync_lock_ttl_seconds,
+        key_prefix=settings.key_prefix,
     )
     return Runtime(engine, redis_client, budget, client, relay, options, counters=counters)

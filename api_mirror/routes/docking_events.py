@@ -16,32 +16,33 @@ also answer the format-suffix routes (``/docking_event.json``, ``/615.api``; see
 From step 2 on, answers come in the negotiated form: JSON, or the browsable page (``?format=api``,
 a ``.api`` suffix or a browser's ``Accept: text/html``) with the JSON answer's status.
 
-Each request reads the data version (one tiny query) and is then validated: the list's
-parameters must parse, the detail's event must exist (it is loaded once, here), so a conditional
-request never turns a 400 or 404 into a 304. Only then does a matching conditional request answer
-304, and a page already rendered in this second come from the response cache; otherwise the page
-is queried, and its events come from the fragment cache (serialized earlier under the same data
-version, their durations brought current) or are loaded and serialized. The representation
-(JSON, its indent, or the page and its request line) is part of the ETag and the cache key.
-Answers say ``Cache-Control: no-cache``: the durations grow every second, so intermediaries must
-revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
+Each request answers from one snapshot (``api_mirror.snapshots``): the one current when it
+starts, never a query per request. It is validated against that snapshot first (the list's
+parameters must parse, the detail's event must be there), so a conditional request never
+turns a 400 or 404 into a 304; then a matching conditional request answers 304, a repeat comes
+from the response cache, and otherwise the body is assembled from the events' templates
+(``api_mirror.pages``). When the template cache lacks some, the request is answered again
+inside one consistent read that brings the snapshot up to date and reads them. The
+representation (JSON, its indent, or the page and its request line) is part of the ETag and
+the cache key. Answers say ``Cache-Control: no-cache``: the durations grow every second, so
+intermediaries must revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Hashable
-from typing import Any
 
-from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from api_mirror.context import MirrorContext, context_of
 from api_mirror.fingerprint import http_date, not_modified, weak_etag
-from api_mirror.fragments import finish_fragment, make_fragments
 from api_mirror.links import next_link, previous_link
 from api_mirror.negotiation import Representation
+from api_mirror.pages import BodyWriter, event_body, list_body
 from api_mirror.params import (
     NOT_FOUND,
     Pairs,
@@ -50,23 +51,27 @@ from api_mirror.params import (
     parse_list_params,
     parse_query_string,
 )
-from api_mirror.query import get_event, query_event_ids
+from api_mirror.query import find_event, select_page
 from api_mirror.render import API_ROOT, VIEW_HEADERS, json_response, request_root
+from api_mirror.response_cache import Answer, answer_key
 from api_mirror.routes import formats
-from models.data_version import read_data_version
-from models.ll2.graph import load_graphs
-from models.ll2.render import LinkStyle, Mode, serialize_event
+from api_mirror.snapshot import Snapshot
+from api_mirror.snapshots import Templates, TemplatesMissing
+from models.ll2.render import LinkStyle
+from models.ll2.template import style_ends
 
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"
 
-# Builds the body for a session, the data version read and a serve time (the request is
-# already validated).
-Render = Callable[[Session, int, dt.datetime], Any]
-# Validates the request against the data (raises QueryError) and returns how to render it.
-Prepare = Callable[[Session], Render]
+# Builds the compact JSON body from the request's templates and the serve time; returns it and
+# whether it holds a growing duration (then it is right for this second only).
+Render = Callable[[Templates, dt.datetime], tuple[bytes, bool]]
+# Validates the request against a snapshot (raises QueryError) and returns the shape of its
+# answer (what the body depends on besides the data) and how to render it.
+Prepare = Callable[[Snapshot], tuple[Hashable, Render]]
 # Revalidate on every use: a body is only right for the second it was served in.
 CACHE_CONTROL = {"Cache-Control": "no-cache"}
+_PLAIN_JSON = Representation("json", None)
 
 
 def _preflight(request: Request, name: str) -> tuple[Pairs, Representation] | Response:
@@ -88,83 +93,103 @@ def _unroutable(request: Request) -> Response:
     return json_response(404, NOT_FOUND, head=request.method == "HEAD")
 
 
-def _answer(
+def _respond(
     request: Request,
     context: MirrorContext,
-    view: tuple[str, Representation],
-    shape: Hashable,
+    view: tuple[str, str, Representation],
     prepare: Prepare,
+    snapshot: Snapshot,
+    templates: Templates,
+    now: dt.datetime,
 ) -> Response:
-    """An error, 304, a cached body, or a freshly rendered one (all with ETag and Last-Modified).
+    """An error, 304, a cached answer, or a freshly assembled one, all from ``snapshot``.
 
-    ``view`` is the view's name and the representation. ``prepare`` runs first, so an invalid
-    request gets its error whatever its conditional headers.
+    ``view`` is the view's name, its route template and the representation. Raises
+    TemplatesMissing when ``templates`` cannot give a body's templates.
     """
-    name, representation = view
-    shape = (shape, formats.variant(request, representation))
+    name, route, representation = view
+    route = getattr(request.scope.get("route"), "path", route)
+    try:
+        shape, render = prepare(snapshot)
+    except QueryError as error:
+        return formats.respond(request, representation, name, error.status, error.body)
+    etag = weak_etag(snapshot.version, (shape, formats.variant(request, representation)))
+    headers = {"ETag": etag, **CACHE_CONTROL}
+    if snapshot.changed_at is not None:
+        headers["Last-Modified"] = http_date(snapshot.changed_at)
+    if not_modified(
+        request.headers.get("if-none-match"),
+        request.headers.get("if-modified-since"),
+        etag=etag,
+        last_modified=snapshot.changed_at,
+    ):
+        return Response(status_code=304, headers={"Vary": "Accept", **headers})
+    key = answer_key(request.scope)
+    second = int(now.timestamp())
+    cached = context.cache.get(snapshot.version, key, second)
+    if cached is not None:
+        response = Response(cached.content, status_code=200)
+        response.raw_headers = list(cached.headers)
+        return response
+    compact, growing = render(templates, now)
+    content = compact
+    if representation != _PLAIN_JSON:
+        content = formats.content(request, representation, name, 200, json.loads(compact))
+    not_modified_headers = _raw({"Vary": "Accept", **headers})
+    headers["Content-Type"] = formats.media_type(representation)
+    response = Response(content, status_code=200, headers={**VIEW_HEADERS, **headers})
+    context.cache.put(
+        snapshot.version,
+        key,
+        Answer(
+            content=content,
+            headers=response.raw_headers,
+            not_modified_headers=not_modified_headers,
+            etag=etag,
+            last_modified=snapshot.changed_at,
+            second=second if growing else None,
+            route=route,
+        ),
+    )
+    return response
+
+
+def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()
+    ]
+
+
+async def _answer(
+    request: Request, view: tuple[str, str, Representation], prepare: Prepare
+) -> Response:
+    """``_respond`` from the current snapshot, or inside a consistent read when it must read."""
+    context = context_of(request)
     # Whole seconds: the durations are whole seconds, so one body serves the whole second.
     now = context.clock().replace(microsecond=0)
-    with Session(context.engine) as session:
-        # The version first: a body rendered from older rows is then cached under the older key.
-        version = read_data_version(session)
-        try:
-            render = prepare(session)
-        except QueryError as error:
-            return formats.respond(request, representation, name, error.status, error.body)
-        etag = weak_etag(version.number, shape)
-        headers = {"ETag": etag, **CACHE_CONTROL}
-        if version.changed_at is not None:
-            headers["Last-Modified"] = http_date(version.changed_at)
-        if not_modified(
-            request.headers.get("if-none-match"),
-            request.headers.get("if-modified-since"),
-            etag=etag,
-            last_modified=version.changed_at,
-        ):
-            return Response(status_code=304, headers={"Vary": "Accept", **headers})
-        key = (version.number, shape, now)
-        content = context.cache.get(key)
-        if content is None:
-            body = render(session, version.number, now)
-            content = formats.content(request, representation, name, 200, body)
-            context.cache.put(key, content)
-    headers["Content-Type"] = formats.media_type(representation)
-    return Response(content, status_code=200, headers={**VIEW_HEADERS, **headers})
-
-
-def _results(
-    context: MirrorContext,
-    session: Session,
-    ids: list[int],
-    shape: tuple[int, Mode, LinkStyle],
-    now: dt.datetime,
-) -> list[dict[str, Any]]:
-    """A page's events: cached fragments where there are some, the rest loaded in one go.
-
-    The fragments are keyed on the data version read before the page's ids were queried, like
-    the response cache's bodies. Loading the missing ones costs ``load_graphs``' fixed number of
-    statements, whatever their number.
-    """
-    keys = [(*shape, ident) for ident in ids]
-    fragments = context.fragments.get_many(keys)
-    missing = [ident for ident, fragment in zip(ids, fragments, strict=True) if fragment is None]
-    if missing:
-        _, mode, links = shape
-        graphs = load_graphs(session, missing)
-        made = dict(
-            zip(
-                (graph.event.id for graph in graphs),
-                make_fragments(graphs, mode=mode, links=links, now=now),
-                strict=True,
-            )
+    snapshots = context.snapshots
+    snapshot = snapshots.current
+    if snapshot is None:
+        snapshot = await run_in_threadpool(snapshots.refresh)
+    try:
+        return _respond(request, context, view, prepare, snapshot, snapshots.cached_templates, now)
+    except TemplatesMissing:
+        return await run_in_threadpool(
+            snapshots.answer_reading,
+            lambda fresh, templates: _respond(
+                request, context, view, prepare, fresh, templates, now
+            ),
         )
-        context.fragments.put_many([((*shape, ident), made[ident]) for ident in made])
-        fragments = [made.get(i) if f is None else f for i, f in zip(ids, fragments, strict=True)]
-    # An id deleted between the id query and the load is skipped, as load_graphs skips it.
-    return [finish_fragment(fragment, now) for fragment in fragments if fragment is not None]
 
 
-def list_events(request: Request) -> Response:
+def _writer(
+    snapshot: Snapshot, links: LinkStyle, *, detailed: bool, now: dt.datetime
+) -> BodyWriter:
+    fragments = snapshot.compiled_fragments(style_ends(links), detailed=detailed)
+    return BodyWriter(links.base, fragments, detailed=detailed, now=now)
+
+
+async def list_events(request: Request) -> Response:
     """The list route: filters, search, ordering, paging, the count/next/previous envelope.
 
     On a suffix route (``/docking_event.json``) ``next`` and ``previous`` keep the suffixed path,
@@ -177,29 +202,34 @@ def list_events(request: Request) -> Response:
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
     links = formats.link_style(request, root, last_values(pairs))
+    ends = style_ends(links)
     page_url = root + request.url.path
 
-    def prepare(_: Session) -> Render:
-        parse_list_params(pairs)  # a 400 before any conditional answer
-        return render
+    def prepare(snapshot: Snapshot) -> tuple[Hashable, Render]:
+        params = parse_list_params(pairs)  # a 400 before any conditional answer
 
-    def render(session: Session, version: int, now: dt.datetime) -> dict[str, Any]:
-        page = query_event_ids(session, pairs)
-        mode: Mode = "detailed" if page.detailed else "normal"
-        return {
-            "count": page.count,
-            "next": next_link(
-                page_url, pairs, count=page.count, limit=page.limit, offset=page.offset
-            ),
-            "previous": previous_link(page_url, pairs, limit=page.limit, offset=page.offset),
-            "results": _results(context, session, page.ids, (version, mode, links), now),
-        }
+        def render(templates: Templates, now: dt.datetime) -> tuple[bytes, bool]:
+            page = select_page(snapshot, params)
+            writer = _writer(snapshot, links, detailed=page.detailed, now=now)
+            body = list_body(
+                writer,
+                count=page.count,
+                next_url=next_link(
+                    page_url, pairs, count=page.count, limit=page.limit, offset=page.offset
+                ),
+                previous_url=previous_link(page_url, pairs, limit=page.limit, offset=page.offset),
+                entries=page.entries,
+                templates=templates(page.entries, ends),
+            )
+            return body, writer.growing
 
-    view = (formats.LIST_NAME, representation)
-    return _answer(request, context, view, ("list", links, page_url, tuple(pairs)), prepare)
+        return ("list", links, page_url, tuple(pairs)), render
+
+    view = (formats.LIST_NAME, LIST_PATH, representation)
+    return await _answer(request, view, prepare)
 
 
-def detail_event(request: Request) -> Response:
+async def detail_event(request: Request) -> Response:
     """The detail route: always the detailed form, looked up among the events the filters keep."""
     ident = request.path_params["ident"]
     if "." in ident:
@@ -212,17 +242,19 @@ def detail_event(request: Request) -> Response:
     root = request_root(request, trust_proxy=context.trust_proxy)
     links = formats.link_style(request, root, last_values(pairs))
 
-    def prepare(session: Session) -> Render:
-        # A 400 or 404 before any conditional answer; the event is loaded once.
-        graph = get_event(session, ident, pairs)
+    def prepare(snapshot: Snapshot) -> tuple[Hashable, Render]:
+        # A 400 or 404 before any conditional answer.
+        entry = find_event(snapshot, ident, parse_list_params(pairs))
 
-        def render(_: Session, __: int, now: dt.datetime) -> dict[str, Any]:
-            return serialize_event(graph, mode="detailed", links=links, now=now)
+        def render(templates: Templates, now: dt.datetime) -> tuple[bytes, bool]:
+            writer = _writer(snapshot, links, detailed=True, now=now)
+            compiled = templates([entry], style_ends(links))[entry.id]
+            return event_body(writer, entry, compiled), writer.growing
 
-        return render
+        return ("detail", links, ident), render
 
-    view = (formats.DETAIL_NAME, representation)
-    return _answer(request, context, view, ("detail", links, ident), prepare)
+    view = (formats.DETAIL_NAME, DETAIL_PATH, representation)
+    return await _answer(request, view, prepare)
 
 
 def append_slash(request: Request) -> Response:

@@ -21,6 +21,7 @@ from models.ll2.records import (
     AgencyRecord,
     ConfigRecord,
     ConfigTypeRecord,
+    EmbeddedRows,
     EventRecord,
     FlightRecord,
     LocationRecord,
@@ -96,6 +97,28 @@ def _open_spacecraft(connection: Connection, spacecraft_ids: list[int]) -> set[i
 
 def _get(rows: dict[int, RecordT], key: int | None) -> RecordT | None:
     return None if key is None else rows.get(key)
+
+
+def load_embedded(connection: Connection) -> EmbeddedRows:
+    """Every status, config, config type, agency, location and station (rows events share).
+
+    These tables are small (tens to hundreds of rows, whatever the number of events): six
+    statements, whatever the data.
+    """
+
+    def every(record: type[RecordT]) -> dict[int, RecordT]:
+        statement, _ = _SELECTS[record]
+        make: Callable[[Iterable[Any]], RecordT] = record._make  # type: ignore[attr-defined]
+        return {row[0]: make(row) for row in connection.execute(statement)}
+
+    return EmbeddedRows(
+        statuses=every(StatusRecord),
+        configs=every(ConfigRecord),
+        config_types=every(ConfigTypeRecord),
+        agencies=every(AgencyRecord),
+        locations=every(LocationRecord),
+        stations=every(StationRecord),
+    )
 
 
 def load_graphs(session: Session, ids: Sequence[int]) -> list[EventGraph]:

@@ -9,6 +9,8 @@ what the columns' types return, datetimes included (timezone-aware UTC on both d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Table
@@ -127,6 +129,18 @@ class EventRecord(NamedTuple):
     space_station_id: int | None
     row_version: int
     last_changed_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddedRows:
+    """Every row events share, by id (``models.ll2.graph.load_embedded`` reads them)."""
+
+    statuses: Mapping[int, StatusRecord]
+    configs: Mapping[int, ConfigRecord]
+    config_types: Mapping[int, ConfigTypeRecord]
+    agencies: Mapping[int, AgencyRecord]
+    locations: Mapping[int, LocationRecord]
+    stations: Mapping[int, StationRecord]
 
 
 # Each record type and the table it copies.

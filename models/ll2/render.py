@@ -18,7 +18,15 @@ from urllib.parse import urlencode
 
 from models.ll2.formats import current_duration, format_date, format_datetime
 from models.ll2.graph import EventGraph
-from models.ll2.records import AgencyRecord, ConfigRecord, SpacecraftRecord, StationRecord
+from models.ll2.records import (
+    AgencyRecord,
+    ConfigRecord,
+    ConfigTypeRecord,
+    LocationRecord,
+    SpacecraftRecord,
+    StationRecord,
+    StatusRecord,
+)
 
 Mode = Literal["normal", "detailed"]
 JSONDict = dict[str, Any]
@@ -52,8 +60,13 @@ class LinkStyle:
         return url + self.suffix
 
 
-class _Writer:
-    """Serializes graphs for one request (one link style, one clock reading)."""
+class Writer:
+    """Serializes graphs for one request (one link style, one clock reading).
+
+    Every value that depends on the request, the clock or a row other events share goes through
+    a method of its own (``event_url``, ``url``, ``duration``, the ``embedded_*`` ones), so
+    ``models.ll2.template`` renders the same shape with marks in their place.
+    """
 
     __slots__ = ("links", "now", "suffix")
 
@@ -62,19 +75,31 @@ class _Writer:
         self.suffix = links.suffix
         self.now = now
 
-    def url(self, stored: str | None) -> str | None:
+    def url(self, stored: str | None) -> Any:
+        """A stored (upstream) url as this request writes it; None stays None."""
         if stored is None:
             return None
         if self.links.format_suffix is None:
             return stored + self.suffix
         return self.links.link(stored)
 
+    def event_url(self, ident: int) -> Any:
+        """The event's own url, on the serving base."""
+        return self.url(f"{self.links.base}/docking_event/{ident}/")
+
+    def duration(
+        self, stored: int | None, fetched_at: dt.datetime | None, growing: bool, _name: str
+    ) -> Any:
+        """``time_in_space`` or ``time_docked`` (``_name``) brought current at ``now``."""
+        return current_duration(stored, fetched_at, growing, self.now)
+
     def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
+        """The event in normal form, or in detailed form (``space_station`` last)."""
         event = graph.event
         flight = graph.flight
         body: JSONDict = {
             "id": event.id,
-            "url": self.url(f"{self.links.base}/docking_event/{event.id}/"),
+            "url": self.event_url(event.id),
             "launch_id": event.launch_id,
             "docking": format_datetime(event.docking),
             "departure": format_datetime(event.departure),
@@ -87,19 +112,18 @@ class _Writer:
                 "mission_end": format_datetime(flight.mission_end),
                 "spacecraft": self.spacecraft(graph, detailed),
             },
-            "docking_location": self.location(graph),
+            "docking_location": self.embedded_location(graph),
         }
         if detailed:
-            body["space_station"] = self.station(graph.space_station)
+            body["space_station"] = self.embedded_station(graph)
         return body
 
     def spacecraft(self, graph: EventGraph, detailed: bool) -> JSONDict | None:
+        """``flight_vehicle.spacecraft``, its config in the mode's form (None: no spacecraft)."""
         craft: SpacecraftRecord | None = graph.spacecraft
         if craft is None:
             return None
-        status = graph.status
         fetched_at = craft.durations_fetched_at
-        config = self.config(graph) if detailed else self.config_normal(graph)
         return {
             "id": craft.id,
             "url": self.url(craft.url),
@@ -107,29 +131,61 @@ class _Writer:
             "serial_number": craft.serial_number,
             "is_placeholder": craft.is_placeholder,
             "in_space": craft.in_space,
-            "time_in_space": current_duration(
-                craft.time_in_space_seconds, fetched_at, bool(craft.in_space), self.now
+            "time_in_space": self.duration(
+                craft.time_in_space_seconds, fetched_at, bool(craft.in_space), "time_in_space"
             ),
-            "time_docked": current_duration(
-                craft.time_docked_seconds, fetched_at, graph.spacecraft_has_open_docking, self.now
+            "time_docked": self.duration(
+                craft.time_docked_seconds,
+                fetched_at,
+                graph.spacecraft_has_open_docking,
+                "time_docked",
             ),
             "flights_count": craft.flights_count,
             "mission_ends_count": craft.mission_ends_count,
-            "status": None if status is None else {"id": status.id, "name": status.name},
+            "status": self.embedded_status(graph),
             "description": craft.description,
-            "spacecraft_config": config,
+            "spacecraft_config": self.embedded_config(graph, detailed),
         }
 
-    def config_normal(self, graph: EventGraph) -> JSONDict | None:
-        config: ConfigRecord | None = graph.config
+    # The rows other events share: statuses, configs (with their type and agency), locations
+    # (with their station link) and stations.
+
+    def embedded_status(self, graph: EventGraph) -> Any:
+        """The spacecraft's status as the event embeds it."""
+        return self.status(graph.status)
+
+    def embedded_config(self, graph: EventGraph, detailed: bool) -> Any:
+        """The spacecraft's config (normal or detailed form) as the event embeds it."""
+        if detailed:
+            return self.config(graph.config, graph.config_type, graph.agency)
+        return self.config_normal(graph.config, graph.config_type, graph.agency)
+
+    def embedded_location(self, graph: EventGraph) -> Any:
+        """``docking_location`` as the event embeds it."""
+        return self.location(graph.location, graph.location_station)
+
+    def embedded_station(self, graph: EventGraph) -> Any:
+        """The detailed form's ``space_station`` as the event embeds it."""
+        return self.station(graph.space_station)
+
+    def status(self, status: StatusRecord | None) -> JSONDict | None:
+        """``{id, name}`` or None."""
+        return None if status is None else {"id": status.id, "name": status.name}
+
+    def config_normal(
+        self,
+        config: ConfigRecord | None,
+        kind: ConfigTypeRecord | None,
+        agency: AgencyRecord | None,
+    ) -> JSONDict | None:
+        """The normal form of a spacecraft config (its agency in the mini form) or None."""
         if config is None:
             return None
-        agency = graph.agency
         return {
             "id": config.id,
             "url": self.url(config.url),
             "name": config.name,
-            "type": self.config_type(graph),
+            "type": self.config_type(kind),
             "agency": None
             if agency is None
             else {
@@ -142,16 +198,21 @@ class _Writer:
             "image_url": config.image_url,
         }
 
-    def config(self, graph: EventGraph) -> JSONDict | None:
-        config: ConfigRecord | None = graph.config
+    def config(
+        self,
+        config: ConfigRecord | None,
+        kind: ConfigTypeRecord | None,
+        agency: AgencyRecord | None,
+    ) -> JSONDict | None:
+        """The detailed form of a spacecraft config (its agency in full) or None."""
         if config is None:
             return None
         return {
             "id": config.id,
             "url": self.url(config.url),
             "name": config.name,
-            "type": self.config_type(graph),
-            "agency": self.agency(graph.agency),
+            "type": self.config_type(kind),
+            "agency": self.agency(agency),
             "in_use": config.in_use,
             "capability": config.capability,
             "history": config.history,
@@ -170,11 +231,12 @@ class _Writer:
             "info_link": config.info_link,
         }
 
-    def config_type(self, graph: EventGraph) -> JSONDict | None:
-        kind = graph.config_type
+    def config_type(self, kind: ConfigTypeRecord | None) -> JSONDict | None:
+        """``{id, name}`` or None."""
         return None if kind is None else {"id": kind.id, "name": kind.name}
 
     def agency(self, agency: AgencyRecord | None) -> JSONDict | None:
+        """The full agency (AGENCY-FULL) or None."""
         if agency is None:
             return None
         return {
@@ -195,11 +257,12 @@ class _Writer:
             "logo_url": agency.logo_url,
         }
 
-    def location(self, graph: EventGraph) -> JSONDict | None:
-        location = graph.location
+    def location(
+        self, location: LocationRecord | None, station: StationRecord | None
+    ) -> JSONDict | None:
+        """``{id, name, spacestation}`` (the station link null when missing) or None."""
         if location is None:
             return None
-        station = graph.location_station
         # 2.2.0's serializer always writes the key; a missing station link renders as null.
         return {
             "id": location.id,
@@ -210,6 +273,7 @@ class _Writer:
         }
 
     def station(self, station: StationRecord | None) -> JSONDict | None:
+        """``{id, url, name, image_url}`` or None."""
         if station is None:
             return None
         return {
@@ -224,12 +288,12 @@ def serialize_event(
     graph: EventGraph, *, mode: Mode, links: LinkStyle, now: dt.datetime
 ) -> JSONDict:
     """One docking event as the mirror serves it (``now`` brings the durations current)."""
-    return _Writer(links, now).event(graph, mode == "detailed")
+    return Writer(links, now).event(graph, mode == "detailed")
 
 
 def serialize_events(
     graphs: list[EventGraph], *, mode: Mode, links: LinkStyle, now: dt.datetime
 ) -> list[JSONDict]:
     """Several events with one link style and one clock reading."""
-    writer, detailed = _Writer(links, now), mode == "detailed"
+    writer, detailed = Writer(links, now), mode == "detailed"
     return [writer.event(graph, detailed) for graph in graphs]

@@ -1,7 +1,8 @@
-"""Fixtures for the mirror's tests: SQL statement counting; TestClient importable."""
+"""Fixtures for the mirror's tests: SQL statement counting, a settable clock, TestClient."""
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,16 @@ from sqlalchemy.engine import Engine
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     import starlette.testclient  # noqa: F401
+
+
+class Clock:
+    """A clock the test sets (``now``), for the app and the writer alike."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
 
 
 class StatementCounter:

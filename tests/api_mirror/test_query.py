@@ -212,6 +212,20 @@ def test_every_search_term_must_match_and_quotes_keep_a_phrase(stored: Session) 
     assert query_events(stored, {"search": '"NG-21"'}).count == len(_searched('"NG-21"'[1:-1]))
 
 
+@pytest.mark.parametrize("term", ["a" * 49_999, "%" * 25_000])
+def test_a_search_term_of_any_length_matches_nothing_on_each_database(
+    stored: Session, term: str
+) -> None:
+    page = query_events(stored, {"search": term})
+    assert (page.count, page.graphs) == (0, [])
+
+
+def test_a_long_search_term_still_matches_a_name_holding_it(stored: Session) -> None:
+    name = EVENTS[0]["space_station"]["name"]
+    page = query_events(stored, {"search": f'"{name}"', "limit": "100"})
+    assert page.count == len(_searched(name)) > 0
+
+
 def test_null_character_in_search_is_a_400_with_a_list_body(stored: Session) -> None:
     with pytest.raises(QueryError) as caught:
         query_events(stored, {"search": "a\x00b"})

@@ -5,10 +5,11 @@ from __future__ import annotations
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
-from sqlmodel import SQLModel
+from sqlalchemy import inspect, text
+from sqlmodel import Session, SQLModel
 
 from models.db import alembic_config, make_engine, upgrade
+from tests.api_mirror.dataset import make_events, store
 
 
 def test_upgrade_builds_the_tables_the_models_describe(database_url: str) -> None:
@@ -38,7 +39,7 @@ def test_the_webhook_table_comes_and_goes_with_its_migration(database_url: str) 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0003")
+        command.downgrade(config, "0003")  # below both later tables
     before = set(inspect(engine).get_table_names())
     upgrade(engine)
     after = set(inspect(engine).get_table_names())
@@ -46,4 +47,25 @@ def test_the_webhook_table_comes_and_goes_with_its_migration(database_url: str) 
 
     assert "webhook_endpoint" not in before
     assert "docking_event" in before
-    assert after - before == {"webhook_endpoint"}
+    assert "webhook_endpoint" in after - before
+
+
+def test_upgrade_renders_the_documents_of_events_stored_before_it(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    with Session(engine) as session:
+        store(session, make_events(30))
+    select_documents = text("SELECT * FROM event_document ORDER BY id")
+    with engine.connect() as connection:
+        rendered_by_the_sync = [tuple(row) for row in connection.execute(select_documents)]
+    with engine.begin() as connection:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0004")
+    assert "event_document" not in inspect(engine).get_table_names()
+    upgrade(engine)
+    with engine.connect() as connection:
+        rendered_by_the_migration = [tuple(row) for row in connection.execute(select_documents)]
+    assert len(rendered_by_the_sync) == 30
+    assert rendered_by_the_migration == rendered_by_the_sync
+    engine.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import click
 
+from models.data_version import data_version_channel
 from models.redact import without_credentials
 from settings import Settings, load_settings
 from worker.bootstrap import connect_database
@@ -17,9 +18,13 @@ from worker.cli.status import budget_reader, lock_reader
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
-    """Bind, migrate, then serve the mirror in the foreground (Redis feeds /status's budget and
-    /events; the rest serves without it)."""
-    from api_mirror.server import serve
+    """Bind, migrate, then serve the mirror in the foreground.
+
+    Redis is optional here: it feeds /status's budget and lock, /events and the fleet's metrics,
+    and brings the sync's data-version hints (without it the mirror checks every
+    ``DOCKWATCH_MIRROR_CHECK_SECONDS``); the rest serves without it.
+    """
+    from api_mirror.server import Hints, serve
 
     with bind_listener(host, port) as listener:
         engine = connect_database(settings.database_url, migrate=True)
@@ -36,6 +41,9 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
                 stream=settings.stream,
                 key_prefix=settings.key_prefix,
                 keepalive_seconds=settings.sse_keepalive_seconds,
+                check_seconds=settings.mirror_check_seconds,
+                hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
+                cache_bytes=settings.mirror_cache_mb * 1024 * 1024,
             )
         finally:
             engine.dispose()

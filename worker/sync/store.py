@@ -5,7 +5,9 @@ One page is applied in a handful of statements per table: the stored rows are lo
 a dialect-aware ``INSERT … ON CONFLICT DO UPDATE``. An unchanged event writes nothing.
 ``time_in_space``/``time_docked`` grow on every upstream request, so they are never compared; they
 are rewritten only when the value fetched has drifted from what the stored one predicts.
-Helpers never commit: the caller owns the transaction.
+A write bumps the data version and renders the mirror's documents of every event it can change
+(``worker.sync.documents``) in the same transaction. Helpers never commit: the caller owns the
+transaction.
 """
 
 from __future__ import annotations
@@ -37,6 +39,12 @@ from models.tables import (
     table_of,
 )
 from worker.sync.changes import Change, ChangeKind, classify
+from worker.sync.documents import (
+    events_embedding,
+    refresh_documents,
+    remove_documents,
+    spacecraft_of_events,
+)
 from worker.sync.durations import docked_before_and_after, durations_drifted, payload_digest
 from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
 
@@ -76,8 +84,8 @@ def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) 
 
 def _upsert_spacecraft(
     session: Session, events: Sequence[ParsedEvent], now: dt.datetime
-) -> tuple[int, set[int]]:
-    """Upsert spacecraft; returns (rows written, ids whose non-volatile fields changed).
+) -> tuple[set[int], set[int]]:
+    """Upsert spacecraft; returns (ids written, ids whose non-volatile fields changed).
 
     A write that only re-bases the durations is bookkeeping, not a change to the event.
     """
@@ -94,7 +102,7 @@ def _upsert_spacecraft(
             continue
         to_write.append({**(old or {}), **row})
     upsert_rows(session, Spacecraft, to_write)
-    return len(to_write), changed
+    return {row["id"] for row in to_write}, changed
 
 
 def parse_page(
@@ -161,6 +169,7 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
     for parsed in events:
         parsed.event["payload_digest"] = digests.get(parsed.event["id"])
     touched: set[int] = set()  # event ids whose graph had any row written
+    flights: set[int] = set()  # flights written, or left by an event moved to another one
 
     def collect(rows: Iterable[tuple[int, Row | None]]) -> dict[int, set[int]]:
         owners: dict[int, set[int]] = {}
@@ -183,6 +192,8 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
         written = _upsert_plain(session, model, (row for _, row in pairs if row is not None))
         touched.update(owner for ident in written for owner in owners[ident])
         result.rows_written += len(written)
+        if model is SpacecraftFlight:
+            flights |= written
 
     station_pairs = [(e.event["id"], row) for e in events for row in e.stations]
     owners = collect(station_pairs)
@@ -192,19 +203,29 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
 
     craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
     owners = collect(craft_pairs)
-    written_count, changed = _upsert_spacecraft(session, events, now)
+    crafts, changed = _upsert_spacecraft(session, events, now)
     touched.update(owner for ident in changed for owner in owners[ident])
-    result.rows_written += written_count
+    result.rows_written += len(crafts)
 
-    _apply_events(session, [event.event for event in events], now, result, touched)
+    written_events = _apply_events(
+        session, [event.event for event in events], now, result, touched, flights
+    )
     if result.rows_written:
-        bump_data_version(session, now)
+        version = bump_data_version(session, now)
+        embedding = events_embedding(session, flights=flights, spacecraft=crafts)
+        refresh_documents(session, written_events | embedding, version)
     return result
 
 
 def _apply_events(
-    session: Session, rows: list[Row], now: dt.datetime, result: ApplyResult, touched: set[int]
-) -> None:
+    session: Session,
+    rows: list[Row],
+    now: dt.datetime,
+    result: ApplyResult,
+    touched: set[int],
+    flights: set[int],
+) -> set[int]:
+    """Upsert the events; returns the ids written (``flights`` gains the flights they left)."""
     incoming = merge_by_id(rows)
     stored = load_rows(session, DockingEvent, list(incoming))
     to_write: list[Row] = []
@@ -243,17 +264,30 @@ def _apply_events(
                 )
             )
     result.rows_written += upsert_rows(session, DockingEvent, to_write)
+    for row in to_write:
+        old_flight = stored.get(row["id"], {}).get("flight_vehicle_id")
+        if old_flight is not None and old_flight != row.get("flight_vehicle_id"):
+            flights.add(old_flight)
+    return {row["id"] for row in to_write}
 
 
 def delete_events(
     session: Session, event_ids: Sequence[int], *, now: dt.datetime | None = None
 ) -> int:
-    """Delete docking events (their nested objects stay: other events may share them)."""
+    """Delete docking events (their nested objects stay: other events may share them).
+
+    Their documents become tombstones, and the other events of their spacecraft are rendered
+    again (one of them may have lost its last docking without a departure).
+    """
     if not event_ids:
         return 0
     table = table_of(DockingEvent)
+    crafts = spacecraft_of_events(session, event_ids)
     result = session.connection().execute(delete(table).where(table.c.id.in_(event_ids)))
     deleted = int(result.rowcount or 0)
     if deleted:
-        bump_data_version(session, now or utc_now())
+        version = bump_data_version(session, now or utc_now())
+        remove_documents(session, event_ids, version)
+        others = events_embedding(session, flights=(), spacecraft=crafts)
+        refresh_documents(session, others, version)
     return deleted

@@ -1,0 +1,74 @@
+"""Keeping the mirror's documents in step with the data, inside the page's transaction.
+
+A write can change the rendering of more events than it names: a spacecraft's fields, its
+durations and whether it has a docking without a departure are rendered into every event of
+that spacecraft, and a flight's into every event of that flight. So after a page is applied the
+documents of the events written, and of every event of the flights and spacecraft written (or
+left by a moved event), are rendered again with the commit's data version; after a deletion the
+deleted events get tombstones and the other events of their spacecraft are rendered again. Rows
+other events share by id (statuses, configs with their type and agency, locations, stations)
+are rendered by the readers at the same data version, so their changes touch no document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from models.read_model import document_rows, removed_rows
+from models.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
+from worker.sync.rows import upsert_rows
+
+_EVENT = table_of(DockingEvent)
+_FLIGHT = table_of(SpacecraftFlight)
+
+
+def spacecraft_of_events(session: Session, event_ids: Iterable[int]) -> set[int]:
+    """The spacecraft the stored events fly (through their flight)."""
+    ids = list(event_ids)
+    if not ids:
+        return set()
+    statement = (
+        select(_FLIGHT.c.spacecraft_id)
+        .join(_EVENT, _EVENT.c.flight_vehicle_id == _FLIGHT.c.id)
+        .where(_EVENT.c.id.in_(ids), _FLIGHT.c.spacecraft_id.is_not(None))
+    )
+    return set(session.connection().execute(statement).scalars())
+
+
+def events_embedding(
+    session: Session, *, flights: Iterable[int], spacecraft: Iterable[int]
+) -> set[int]:
+    """Every stored event of these flights, or of any flight of these spacecraft (or of the
+    flights' own spacecraft: a docking moved to another flight changes both spacecraft).
+
+    Three indexed lookups (flight ids, spacecraft ids, event ids): the cost follows the rows
+    found, not the size of the tables.
+    """
+    connection = session.connection()
+    flight_ids = set(flights)
+    craft_ids = set(spacecraft)
+    if flight_ids:
+        owners = select(_FLIGHT.c.spacecraft_id).where(_FLIGHT.c.id.in_(flight_ids))
+        craft_ids |= {ident for ident in connection.execute(owners).scalars() if ident is not None}
+    if craft_ids:
+        flown = select(_FLIGHT.c.id).where(_FLIGHT.c.spacecraft_id.in_(craft_ids))
+        flight_ids |= set(connection.execute(flown).scalars())
+    if not flight_ids:
+        return set()
+    events = select(_EVENT.c.id).where(_EVENT.c.flight_vehicle_id.in_(flight_ids))
+    return set(connection.execute(events).scalars())
+
+
+def refresh_documents(session: Session, event_ids: Iterable[int], version: int) -> int:
+    """Render the stored events among ``event_ids`` again at ``version``; returns how many."""
+    rows = document_rows(session, event_ids, version)
+    upsert_rows(session, EventDocument, rows)
+    return len(rows)
+
+
+def remove_documents(session: Session, event_ids: Iterable[int], version: int) -> None:
+    """Tombstones for deleted events at ``version``."""
+    upsert_rows(session, EventDocument, removed_rows(event_ids, version))
