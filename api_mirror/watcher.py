@@ -134,10 +134,12 @@ class SnapshotWatcher:
 
     def _lost(self, error: Exception) -> None:
         if not self._hints_down:
+            # The error itself is the argument: a process collapsing Redis outages into one
+            # line (``dockwatch run``) recognises the record by it.
             log.warning(
                 "no data-version hints from Redis at %s (%s); checking every %s s meanwhile",
                 redact_url(self.hints.redis_url if self.hints else ""),
-                str(error).splitlines()[0] if str(error) else type(error).__name__,
+                error,
                 self.interval if self.interval is not None else _HINT_POLL_SECONDS,
             )
         self._hints_down = True

@@ -6,6 +6,8 @@ is bound first, so a busy port is one line and exit code 1 like every other fail
 
 from __future__ import annotations
 
+import logging
+
 import click
 
 from models.data_version import data_version_channel
@@ -15,6 +17,7 @@ from worker.bootstrap import connect_database
 from worker.cli.errors import one_line_errors
 from worker.cli.listener import bind_listener
 from worker.cli.status import budget_reader, lock_reader
+from worker.redis_outage import quiet_redis_outages
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
@@ -26,6 +29,8 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
     """
     from api_mirror.server import Hints, serve
 
+    # The mirror's Redis readers (hints, /events) report an outage once, as the other children.
+    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
     with bind_listener(host, port) as listener:
         engine = connect_database(settings.database_url, migrate=True)
         try:
