@@ -1,4 +1,4 @@
-"""The fake LL2 server follows SPEC.md: query rules, links, shapes, errors, state and faults."""
+"""The fake LL2 server behaves as upstream: query rules, links, shapes, errors, state and faults."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The mirror against the fake upstream, an independent plain-Python reading of SPEC.md.
+"""The mirror against the fake upstream, an independent plain-Python reading of upstream.
 
 The mirror's tables are filled from the fake's own detailed pages (a sync), and both are asked
 the same generated query strings at the same instant: status and body must be byte-identical
