@@ -316,3 +316,27 @@ def test_an_endpoint_with_types_gets_only_those(
         thread.join(timeout=10)
 
     assert receiver.ids() == ["u1", "u2"]
+
+
+def test_a_group_redis_lost_is_made_again_from_the_oldest_retained_entry(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    with WebhookReceiver() as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish(redis_client, stream, "before")
+        loop = EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST)
+        thread = start(loop)
+        receiver.wait_for(1)
+        loop.stop.set()
+        thread.join(timeout=10)
+        # Redis restarts without persistence: the stream and the endpoint's group are gone, and
+        # the relay publishes to a new stream before the delivery thread comes back.
+        redis_client.delete(stream)
+        publish(redis_client, stream, "after-restart-1", "after-restart-2")
+        loop = EndpointDelivery(engine, redis_client, stream, endpoint_id, http, FAST)
+        thread = start(loop)
+        receiver.wait_for(3)
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert receiver.ids() == ["before", "after-restart-1", "after-restart-2"]

@@ -102,11 +102,16 @@ class EndpointDelivery:
 
     def run(self) -> None:
         """Deliver entries in order; returns when stopped, removed, disabled or on a fault."""
+        # The group was made at `add` (at the stream's end). If it is missing now, Redis lost it
+        # (a restart without persistence, which also lost the stream): every entry the stream
+        # holds since then is one this endpoint has not had, so a re-made group starts at the
+        # oldest retained entry, never at "new ones only".
         subscriber = Subscriber(
             self.redis,
             self.stream,
             group=consumer_group(self.endpoint_id),
             consumer=CONSUMER,
+            from_start=True,
             max_deliveries=_NEVER_DEAD_LETTER,
             batch=10,
         )
