@@ -98,8 +98,13 @@ class Demo:
     def say(self, text: str = "") -> None:
         """One line of the demo's story, with the seconds since it started."""
         stamp = f"[{time.monotonic() - self.started:5.1f}s] " if text else ""
-        self.out.write(f"{stamp}{text}\n")
-        self.out.flush()
+        try:
+            self.out.write(f"{stamp}{text}\n")
+            self.out.flush()
+        except (BrokenPipeError, ValueError):
+            # The reader went away (``| head``): the story goes unread, the demo (and above all
+            # its clean-up) goes on.
+            self.out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the demo
 
     def pause(self, seconds: float) -> None:
         """Theatre, not synchronisation: give the watcher time to look."""

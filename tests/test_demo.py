@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -145,3 +146,38 @@ def test_demo_with_a_busy_port_is_one_line(tmp_path: Path) -> None:
     assert result.stderr.startswith("dockwatch: cannot serve the mirror")
     assert "--port" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.slow
+def test_a_demo_whose_reader_goes_away_still_cleans_up(
+    redis_prefix: str, redis_client: redis.Redis, tmp_path: Path
+) -> None:
+    # `dockwatch demo | head -3`: the pipe closes while the demo still has its story to tell.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    port = free_port()
+    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--pause", "0"]
+    argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", f"{redis_prefix}:ev"]
+    demo = subprocess.Popen(
+        argv,
+        env=demo_env(TMPDIR=str(temp)),
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert demo.stdout is not None
+        first = [demo.stdout.readline() for _ in range(3)]
+        demo.stdout.close()
+        demo.wait(timeout=120)
+        wait_until(lambda: not session_pids(demo.pid), "the demo's processes to end", timeout=30)
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+
+    assert all(first)
+    assert list(temp.iterdir()) == []  # its database and files are gone
+    assert list(redis_client.scan_iter(match=f"*{redis_prefix}*")) == []  # and its keys
