@@ -44,7 +44,12 @@ class Settings(BaseSettings):
     """Every knob dockwatch reads; see the README's settings table."""
 
     model_config = SettingsConfigDict(
-        env_prefix=ENV_PREFIX, env_file=".env", extra="ignore", frozen=True
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        # "inf" and "nan" are no durations: every number must be finite.
+        allow_inf_nan=False,
     )
 
     upstream_url: str = "https://ll.thespacedevs.com/2.2.0"
@@ -58,23 +63,23 @@ class Settings(BaseSettings):
     # Prefix of every Redis key dockwatch owns besides the stream (budget, locks, not-before).
     key_prefix: Annotated[str, Field(min_length=1)] = "dockwatch"
     # Seconds between incremental polls; 0 derives it from the budget (see worker.schedule).
-    poll_interval_seconds: Annotated[float, Field(ge=0)] = 0
+    poll_interval_seconds: Annotated[float, Field(ge=0, le=86_400)] = 0
     # Share of the hourly budget the reconciliation sweep may use (rounded to whole requests).
     sweep_budget_share: Annotated[float, Field(gt=0, le=1)] = 0.13
-    http_timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    http_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 30.0
     http_max_attempts: Annotated[int, Field(ge=1, le=20)] = 4
-    http_max_wait_seconds: Annotated[float, Field(ge=0)] = 60.0
-    stream_retention_days: Annotated[float, Field(ge=7)] = 7.0
-    stale_after_seconds: Annotated[float, Field(gt=0)] = 3600.0
+    http_max_wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 60.0
+    stream_retention_days: Annotated[float, Field(ge=7, le=3650)] = 7.0
+    stale_after_seconds: Annotated[float, Field(gt=0, le=31_536_000)] = 3600.0
     trust_proxy: bool = False
     # The sync lock lives this long without a heartbeat: how soon a killed cycle's lock frees.
     sync_lock_ttl_seconds: Annotated[float, Field(ge=2, le=3600)] = 60.0
     # How long one webhook delivery attempt may take before it counts as failed.
     webhook_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
     # Seconds between keep-alive comments on an idle /events connection.
-    sse_keepalive_seconds: Annotated[float, Field(gt=0, le=300)] = 15.0
+    sse_keepalive_seconds: Annotated[float, Field(ge=0.1, le=300)] = 15.0
     # How often the mirror checks the data version on its own (the sync's hint comes sooner).
-    mirror_check_seconds: Annotated[float, Field(gt=0, le=3600)] = 1.0
+    mirror_check_seconds: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
     # The mirror's memory for rendered events (MiB); beyond it pages read them from the database.
     mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 64
 
@@ -114,7 +119,11 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_is_supported(cls, value: str) -> str:
-        if not value.startswith(("sqlite://", "postgresql")):
+        # psycopg (version 3) is the driver dockwatch ships: a plain postgresql:// URL means it.
+        for plain in ("postgresql://", "postgres://"):
+            if value.startswith(plain):
+                return "postgresql+psycopg://" + value.removeprefix(plain)
+        if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
@@ -140,6 +149,10 @@ def load_settings() -> Settings:
         return Settings()
     except ValidationError as error:
         raise SettingsError(describe_error(error)) from None
+    except UnicodeDecodeError as error:
+        raise SettingsError(
+            f"cannot read the .env file: it is not UTF-8 text (byte {error.start})"
+        ) from None
 
 
 @lru_cache(maxsize=1)

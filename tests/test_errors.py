@@ -91,6 +91,12 @@ def test_unusable_database(
         ("DOCKWATCH_NOTIFY_BACKFILL", "maybe"),
         ("DOCKWATCH_REDIS_URL", "localhost:6379"),
         ("DOCKWATCH_STREAM_RETENTION_DAYS", "1"),
+        ("DOCKWATCH_POLL_INTERVAL_SECONDS", "inf"),
+        ("DOCKWATCH_HTTP_TIMEOUT_SECONDS", "1e10"),
+        ("DOCKWATCH_STALE_AFTER_SECONDS", "nan"),
+        ("DOCKWATCH_MIRROR_CHECK_SECONDS", "1e-300"),
+        ("DOCKWATCH_SSE_KEEPALIVE_SECONDS", "1e-9"),
+        ("DOCKWATCH_DATABASE_URL", "postgresqlXYZ://localhost/dockwatch"),
     ],
 )
 def test_invalid_setting_stops_run_naming_the_variable(
@@ -101,6 +107,34 @@ def test_invalid_setting_stops_run_naming_the_variable(
 
     assert result.returncode == 2
     assert_one_line(result.stderr, f"invalid setting {variable}")
+
+
+def test_a_dot_env_that_is_not_utf8_is_one_line_and_exit_2(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_bytes(b"\xff\xfe\n")
+    result = run_cli(env, "status", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert_one_line(result.stderr, "cannot read the .env file")
+
+
+def test_a_plain_postgresql_url_means_the_driver_dockwatch_ships() -> None:
+    from settings import Settings
+
+    url = Settings(database_url="postgresql://dock@db:5432/x").database_url
+    assert url == "postgresql+psycopg://dock@db:5432/x"
+
+
+@pytest.mark.parametrize(("command", "port"), [("serve", "99999"), ("run", "0"), ("demo", "-1")])
+def test_a_port_out_of_range_is_a_usage_error(
+    env: dict[str, str], tmp_path: Path, command: str, port: str
+) -> None:
+    result = run_cli(env, command, "--port", port, cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "--port" in result.stderr
 
 
 @pytest.mark.parametrize("command", ["run", "serve"])

@@ -85,6 +85,8 @@ def test_add_list_enable_remove(
         (["add", "https://hooks.example/", "--secret", "nope"], "whsec_"),
         (["add", "https://hooks.example/", "--type", "docking_event.sunk"], "docking_event.docked"),
         (["remove", "zero"], "ID"),
+        (["remove", "99999999999999999999999"], "ID"),
+        (["test", "-3"], "ID"),
     ],
 )
 def test_bad_input_is_a_usage_error_naming_it(

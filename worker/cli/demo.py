@@ -11,9 +11,11 @@ import sys
 
 import click
 
+from worker.cli.listener import PORT
+
 
 @click.command("demo")
-@click.option("--port", default=8000, show_default=True, type=int, help="Mirror port.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Mirror port.")
 @click.option(
     "--events",
     default=650,

@@ -10,10 +10,14 @@ from __future__ import annotations
 import errno
 import socket
 
+import click
+
 from worker.bootstrap import ServiceError
 
 # uvicorn's default backlog: connections queue here until the server accepts them.
 BACKLOG = 2048
+# A TCP port a user can name; anything else is a usage error (exit 2), never a traceback.
+PORT = click.IntRange(1, 65535)
 
 
 def bind_listener(host: str, port: int) -> socket.socket:

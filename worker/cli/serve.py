@@ -15,7 +15,7 @@ from models.redact import without_credentials
 from settings import Settings, load_settings
 from worker.bootstrap import connect_database
 from worker.cli.errors import one_line_errors
-from worker.cli.listener import bind_listener
+from worker.cli.listener import PORT, bind_listener
 from worker.cli.status import budget_reader, lock_reader
 from worker.redis_outage import quiet_redis_outages
 
@@ -56,7 +56,7 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--port", default=8000, show_default=True, type=PORT, help="Port to listen on.")
 @one_line_errors
 def serve(host: str, port: int) -> None:
     """Serve the mirror over HTTP."""

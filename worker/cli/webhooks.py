@@ -37,7 +37,8 @@ from worker.notify.webhook_delivery import run_webhooks_forever
 from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
 from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
 
-ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1))
+# Ids are BIGINT: a larger number can name no endpoint (and must not reach the database).
+ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
 COLUMNS = ("id", "enabled", "delivered", "last_status", "failures_in_a_row", "next_attempt_at")
 
 
