@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.redact import url_secrets
+
 ENV_PREFIX = "DOCKWATCH_"
 # The last segment of an LL2 API root: its version, such as ``2.2.0``.
 _API_VERSION = re.compile(r"/\d+\.\d+\.\d+$")
@@ -86,7 +88,9 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The API token and every password in a configured URL, to keep out of any text."""
         found = [
-            urlsplit(url).password for url in (self.upstream_url, self.database_url, self.redis_url)
+            secret
+            for url in (self.upstream_url, self.database_url, self.redis_url)
+            for secret in url_secrets(url)
         ]
         if self.api_token is not None:
             found.append(self.api_token.get_secret_value().strip())

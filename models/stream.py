@@ -67,8 +67,13 @@ def dead_letter_stream(stream: str) -> str:
 
 
 def is_entry_id(value: str) -> bool:
-    """Whether ``value`` is a stream entry id (``1717171717171-0``, or milliseconds alone)."""
-    return _ENTRY_ID.fullmatch(value) is not None
+    """Whether ``value`` is a stream entry id (``1717171717171-0``, or milliseconds alone).
+
+    Both parts are unsigned 64-bit numbers in Redis: a larger one is no id Redis accepts.
+    """
+    if _ENTRY_ID.fullmatch(value) is None:
+        return False
+    return all(int(part) < 2**64 for part in value.split("-"))
 
 
 def entry_id_key(entry_id: str) -> tuple[int, int]:

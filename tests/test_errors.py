@@ -215,3 +215,24 @@ def test_a_store_going_away_mid_command_is_one_line_without_the_password(
     assert_one_line(result.stderr, setting)
     assert "s3cret" not in result.stderr
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "url"),
+    [
+        (
+            "DOCKWATCH_DATABASE_URL",
+            "postgresql+psycopg://postgres@127.0.0.1:1/test?password=Qpw_S3",
+        ),
+        ("DOCKWATCH_REDIS_URL", "redis://127.0.0.1:1/0?password=Rpw_S3"),
+    ],
+)
+def test_a_password_given_as_a_url_parameter_never_reaches_the_error(
+    env: dict[str, str], tmp_path: Path, variable: str, url: str
+) -> None:
+    env[variable] = url
+    result = run_cli(env, "sync", cwd=tmp_path)
+
+    assert result.returncode == 1
+    assert_one_line(result.stderr, "password=***")
+    assert "_S3" not in result.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.redact import redact_text, redact_url, without_credentials
+from models.redact import redact_text, redact_url, url_secrets, without_credentials
 
 
 def test_redact_url_hides_only_the_password() -> None:
@@ -27,3 +27,15 @@ def test_without_credentials_drops_user_information_and_query() -> None:
     url = "https://user:secret@hook.example:8443/in?token=x#frag"
     assert without_credentials(url) == "https://hook.example:8443/in"
     assert without_credentials("http://[::1]:9/2.2.0") == "http://[::1]:9/2.2.0"
+
+
+def test_a_password_given_as_a_query_parameter_is_redacted_too() -> None:
+    database = "postgresql+psycopg://postgres@127.0.0.1:1/test?password=Qpw_S3cret&sslmode=off"
+    assert redact_url(database) == (
+        "postgresql+psycopg://postgres@127.0.0.1:1/test?password=***&sslmode=off"
+    )
+    assert redact_url("redis://127.0.0.1:1/0?password=Rpw_S3cret") == (
+        "redis://127.0.0.1:1/0?password=***"
+    )
+    assert "Rpw_S3cret" not in redact_text("at redis://h/0?db=1&password=Rpw_S3cret: refused")
+    assert url_secrets("redis://u:pw@h/0?api_token=tk&db=2") == ["pw", "tk"]
