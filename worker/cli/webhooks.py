@@ -36,6 +36,7 @@ from worker.cli.signals import stop_on_signals
 from worker.notify.webhook_delivery import run_webhooks_forever
 from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
 from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
+from worker.redis_outage import quiet_redis_outages
 
 # Ids are BIGINT: a larger number can name no endpoint (and must not reach the database).
 ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
@@ -191,6 +192,8 @@ def deliver() -> None:
     settings = load_settings()
     engine = connect_database(settings.database_url, migrate=False)
     redis_client = connect_redis(settings.redis_url)
+    # A Redis outage is one line when it starts and one when it ends, as in the other children.
+    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
     stop = stop_on_signals()
     try:
         with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:

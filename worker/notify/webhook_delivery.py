@@ -274,5 +274,6 @@ def _guarded(loop: EndpointDelivery) -> None:
     try:
         loop.run()
     except (redis.RedisError, SQLAlchemyError) as error:
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        log.warning("webhook %d delivery stopped: %s", loop.endpoint_id, reason)
+        # The error itself is the argument: a process collapsing Redis outages into one line
+        # (``dockwatch run``, ``dockwatch webhooks deliver``) recognises the record by it.
+        log.warning("webhook %d delivery stopped: %s", loop.endpoint_id, error)
