@@ -86,6 +86,22 @@ def test_a_sync_stopped_by_a_429_exits_75_saying_when_it_resumes(
     assert dt.timedelta(seconds=899) <= resumes - started <= dt.timedelta(seconds=1000)
 
 
+def test_a_sync_held_back_by_an_earlier_429_says_so_not_the_budget(
+    env: dict[str, str], tmp_path: Path, fake: FakeUpstream
+) -> None:
+    fake.faults.throttle(900, times=1)
+    first = run_cli(env, "sync", cwd=tmp_path)
+    requests = fake.log.count()
+
+    second = run_cli(env, "sync", cwd=tmp_path)  # the budget has room; the deadline holds
+
+    assert first.returncode == second.returncode == 75
+    assert summary_of(second.stdout)["reason"] == "throttled"
+    [line] = own_lines(second.stderr)
+    assert line.startswith("dockwatch: sync stopped early by upstream's 429; resumes at ")
+    assert fake.log.count() == requests  # nothing was sent before the deadline
+
+
 def test_a_complete_sync_exits_0_with_nothing_of_its_own_on_stderr(
     env: dict[str, str], tmp_path: Path
 ) -> None:

@@ -82,7 +82,7 @@ class SyncCycle:
             summary.stop("lock lost")
             summary.error = str(error)
         except BudgetExhausted as error:
-            summary.stop("budget", error.resume_at)
+            summary.stop("throttled" if error.throttled else "budget", error.resume_at)
         except UpstreamBackoff as error:
             summary.stop("backoff", error.until)
             summary.error = str(error)

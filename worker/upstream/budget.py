@@ -196,7 +196,10 @@ class RequestBudget:
         candidates = [float(not_before)] if not_before else []
         if freeing:
             candidates.append(float(freeing) + window)
-        raise BudgetExhausted(max(candidates, default=now + window))
+        resume_at = max(candidates, default=now + window)
+        # Held back by upstream's deadline rather than by the hour's count of requests.
+        throttled = bool(not_before) and float(not_before) >= resume_at
+        raise BudgetExhausted(resume_at, throttled=throttled)
 
     def refund(self, slot: Slot) -> None:
         """Give back the slot of a request that never left (it cannot have reached upstream)."""

@@ -76,14 +76,20 @@ class PayloadError(UpstreamError):
 
 
 class BudgetExhausted(Exception):
-    """The shared request budget cannot afford another request before ``resume_at`` (epoch)."""
+    """The shared request budget cannot afford another request before ``resume_at`` (epoch).
 
-    def __init__(self, resume_at: float) -> None:
-        super().__init__(f"request budget exhausted until {_clock_text(resume_at)}")
+    ``throttled`` says why: True when upstream's own ``Retry-After`` deadline (a 429 or 503
+    some process received, persisted fleet-wide) holds the requests back, not the hour's count.
+    """
+
+    def __init__(self, resume_at: float, *, throttled: bool = False) -> None:
+        cause = "upstream's Retry-After" if throttled else "request budget exhausted"
+        super().__init__(f"{cause} until {_clock_text(resume_at)}")
         self.resume_at = resume_at
+        self.throttled = throttled
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.resume_at,))
+        return (_rebuild, (type(self), self.resume_at, {"throttled": self.throttled}))
 
 
 class UpstreamBackoff(Exception):
