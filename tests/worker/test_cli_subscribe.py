@@ -139,3 +139,10 @@ def test_a_stream_deleted_under_a_subscriber_ends_it_with_one_line(
     assert code == 1
     assert error.count("\n") == 1, error
     assert error.startswith(f"dockwatch: the stream '{redis_prefix}:events' (or its group)")
+
+
+def test_an_empty_group_name_is_a_usage_error() -> None:
+    result = CliRunner().invoke(subscribe_command, ["--group", " "])
+
+    assert result.exit_code == 2
+    assert "--group" in result.output

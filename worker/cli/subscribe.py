@@ -46,8 +46,21 @@ def stream_deleted(error: redis.RedisError) -> bool:
     )
 
 
+def _named(value: str, option: str) -> str:
+    """A group name Redis can tell apart: not empty, not only spaces."""
+    if not value.strip():
+        raise click.BadParameter("must not be empty", param_hint=option)
+    return value
+
+
 @click.command("subscribe")
-@click.option("--group", default=DEFAULT_GROUP, show_default=True, help="Consumer group name.")
+@click.option(
+    "--group",
+    default=DEFAULT_GROUP,
+    show_default=True,
+    help="Consumer group name.",
+    callback=lambda _ctx, _param, value: _named(value, "--group"),
+)
 @click.option(
     "--from-start",
     is_flag=True,
