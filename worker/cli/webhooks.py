@@ -92,7 +92,7 @@ def add(url: str, secret: str, types: tuple[str, ...]) -> None:
             settings.stream,
             url=url,
             secret=secret,
-            event_types=types,
+            event_types=tuple(dict.fromkeys(types)),  # a type named twice is one type
             now=utc_now(),
         )
     finally:
