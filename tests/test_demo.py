@@ -93,7 +93,7 @@ def test_demo_help_reads_like_the_other_commands() -> None:
     assert "\nOptions:\n" in demo.output
     assert "\nOptions:\n" in sync.output
     assert "--exit-when-done" in demo.output
-    assert "[default: 8000]" in demo.output
+    assert "[default: 8000; 1<=x<=65535]" in demo.output
 
 
 def test_the_demo_refuses_a_key_prefix_in_use_and_deletes_nothing(
