@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# One encoder, reused: ``json.dumps`` with these options would build a new one on every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
 
 def compact_json(value: Any) -> str:
     """``value`` as compact JSON text; raises ValueError for NaN/infinity, TypeError for others."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _ENCODER.encode(value)

@@ -70,7 +70,16 @@ class _Raw:
 
 
 def _encode(value: Any, out: list[str]) -> None:
-    if isinstance(value, _Raw):
+    kind = type(value)
+    if kind is str:
+        out.append(compact_json(value))
+    elif value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is _Raw:
         out.append(value.text)
     elif isinstance(value, dict):
         out.append("{")

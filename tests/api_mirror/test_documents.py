@@ -81,10 +81,9 @@ def undock_every_open_event(engine: Engine) -> None:
         store(session, closed[: len(closed) // 2])
 
 
-def move_an_event_to_another_spacecraft(engine: Engine) -> None:
-    # The only open docking of a spacecraft that has other (closed) ones: after the move that
-    # spacecraft is docked nowhere, so its other events' time_docked stops growing.
-    event = next(
+def _only_open_docking_of_a_shared_craft() -> dict[str, Any]:
+    """The only open docking of a spacecraft that flies other (closed) events too."""
+    return next(
         e
         for e in EVENTS
         if e["departure"] is None
@@ -95,6 +94,12 @@ def move_an_event_to_another_spacecraft(engine: Engine) -> None:
         )
         and sum(_craft_of(o) == _craft_of(e) for o in EVENTS) > 1
     )
+
+
+def move_an_event_to_another_spacecraft(engine: Engine) -> None:
+    # The only open docking of a spacecraft that has other (closed) ones: after the move that
+    # spacecraft is docked nowhere, so its other events' time_docked stops growing.
+    event = _only_open_docking_of_a_shared_craft()
     other = next(e for e in EVENTS if _craft_of(e) != _craft_of(event))
     edited = copy.deepcopy(event)
     edited["departure"] = None
@@ -120,6 +125,46 @@ def dock_a_new_visit(engine: Engine) -> None:
         store(session, [visit])
 
 
+def _closed_shared_craft_event() -> dict[str, Any]:
+    """An event of a spacecraft that flies other events too and is docked nowhere."""
+    return next(
+        e
+        for e in EVENTS
+        if all(o["departure"] is not None for o in EVENTS if _craft_of(o) == _craft_of(e))
+        and sum(_craft_of(o) == _craft_of(e) for o in EVENTS) > 1
+    )
+
+
+def _on_a_new_flight(event: dict[str, Any], flight_id: int) -> dict[str, Any]:
+    edited = copy.deepcopy(event)
+    flight = edited["flight_vehicle"]
+    flight["id"] = flight_id
+    flight["url"] = flight["url"].replace(f"/{event['flight_vehicle']['id']}/", f"/{flight_id}/")
+    return edited
+
+
+def dock_on_a_new_flight(engine: Engine) -> None:
+    # A spacecraft docked nowhere begins a flight the mirror has never seen and docks: its
+    # other events' time_docked starts growing though none of their rows is written.
+    visit = _on_a_new_flight(_closed_shared_craft_event(), 9901)
+    visit["id"] = 9002
+    visit["url"] = visit["url"].replace(f"/{_closed_shared_craft_event()['id']}/", "/9002/")
+    visit["departure"] = None
+    with Session(engine) as session:
+        store(session, [visit])
+
+
+def move_an_open_event_to_a_new_flight(engine: Engine) -> None:
+    # The only open docking of a shared spacecraft moves to a new flight of a spacecraft docked
+    # nowhere: both spacecraft change docked state, and the flight it left is stored.
+    moved = _only_open_docking_of_a_shared_craft()
+    target = _on_a_new_flight(_closed_shared_craft_event(), 9902)
+    edited = copy.deepcopy(moved)
+    edited["flight_vehicle"] = target["flight_vehicle"]
+    with Session(engine) as session:
+        store(session, [edited])
+
+
 @pytest.mark.parametrize(
     "edits",
     [
@@ -128,6 +173,8 @@ def dock_a_new_visit(engine: Engine) -> None:
         [undock_every_open_event],
         [move_an_event_to_another_spacecraft],
         [delete_open_events],
+        [dock_on_a_new_flight],
+        [move_an_open_event_to_a_new_flight],
         [dock_a_new_visit, rename_a_shared_spacecraft, delete_open_events],
     ],
     ids=lambda edits: "+".join(edit.__name__ for edit in edits) or "stored",

@@ -3,11 +3,13 @@
 A write can change the rendering of more events than it names: a spacecraft's fields, its
 durations and whether it has a docking without a departure are rendered into every event of
 that spacecraft, and a flight's into every event of that flight. So after a page is applied the
-documents of the events written, and of every event of the flights and spacecraft written (or
-left by a moved event), are rendered again with the commit's data version; after a deletion the
-deleted events get tombstones and the other events of their spacecraft are rendered again. Rows
-other events share by id (statuses, configs with their type and agency, locations, stations)
-are rendered by the readers at the same data version, so their changes touch no document.
+documents of the events written, and of every event of the spacecraft written and of the
+already stored flights written (or left by a moved event), are rendered again with the commit's
+data version (a flight new to the mirror has only the page's events, which are written); after
+a deletion the deleted events get tombstones and the other events of their spacecraft are
+rendered again. Rows other events share by id (statuses, configs with their type and agency,
+locations, stations) are rendered by the readers at the same data version, so their changes
+touch no document.
 """
 
 from __future__ import annotations

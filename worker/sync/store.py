@@ -69,8 +69,10 @@ class ApplyResult:
     changes: list[Change] = field(default_factory=list)
 
 
-def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) -> set[int]:
-    """Upsert nested rows; returns the ids that were written."""
+def _upsert_plain(
+    session: Session, model: type[SQLModel], rows: Iterable[Row]
+) -> tuple[set[int], set[int]]:
+    """Upsert nested rows; returns (the ids written, those of them that were not stored)."""
     incoming = merge_by_id(rows)
     stored = load_rows(session, model, list(incoming))
     to_write = [
@@ -79,7 +81,7 @@ def _upsert_plain(session: Session, model: type[SQLModel], rows: Iterable[Row]) 
         if ident not in stored or differences(stored[ident], row, frozenset())
     ]
     upsert_rows(session, model, to_write)
-    return {row["id"] for row in to_write}
+    return {row["id"] for row in to_write}, set(incoming) - set(stored)
 
 
 def _upsert_spacecraft(
@@ -169,7 +171,7 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
     for parsed in events:
         parsed.event["payload_digest"] = digests.get(parsed.event["id"])
     touched: set[int] = set()  # event ids whose graph had any row written
-    flights: set[int] = set()  # flights written, or left by an event moved to another one
+    flights: set[int] = set()  # stored flights written, or left by an event moved to another one
 
     def collect(rows: Iterable[tuple[int, Row | None]]) -> dict[int, set[int]]:
         owners: dict[int, set[int]] = {}
@@ -189,15 +191,19 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
     for model, attribute in nested:
         pairs = [(event.event["id"], getattr(event, attribute)) for event in events]
         owners = collect(pairs)
-        written = _upsert_plain(session, model, (row for _, row in pairs if row is not None))
+        written, created = _upsert_plain(
+            session, model, (row for _, row in pairs if row is not None)
+        )
         touched.update(owner for ident in written for owner in owners[ident])
         result.rows_written += len(written)
         if model is SpacecraftFlight:
-            flights |= written
+            # A flight new to the mirror has no stored events but this page's, which are
+            # written; its spacecraft's docked state is the spacecraft upsert's to notice.
+            flights |= written - created
 
     station_pairs = [(e.event["id"], row) for e in events for row in e.stations]
     owners = collect(station_pairs)
-    written = _upsert_plain(session, SpaceStation, (row for _, row in station_pairs))
+    written, _ = _upsert_plain(session, SpaceStation, (row for _, row in station_pairs))
     touched.update(owner for ident in written for owner in owners[ident])
     result.rows_written += len(written)
 
