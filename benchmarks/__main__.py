@@ -18,7 +18,8 @@ import time
 from collections.abc import Sequence
 
 SUMMARY_PREFIX = "SUMMARY"  # as benchmarks.figures prints it (not imported: keep this process lean)
-# name -> seconds allowed in a full run (the whole run stays under 25 minutes on 2 cores).
+# name -> seconds allowed in a full run (at most 30 minutes in all; a full run takes about 14 on
+# this 2-core machine).
 BOUNDS = {
     "freshness": 180,
     "ingest": 240,
