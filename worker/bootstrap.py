@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import redis
@@ -96,6 +97,19 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
             f"cannot use the database at {redact_url(url)}: {reason}. Check DOCKWATCH_DATABASE_URL."
         ) from None
     return engine
+
+
+@contextmanager
+def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Iterator[Engine]:
+    """``connect_database`` for a ``with`` block: the engine is disposed when the block ends.
+
+    (A client from ``connect_redis`` is its own context manager: ``with`` closes it.)
+    """
+    engine = connect_database(url, migrate=migrate, create=create)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def sync_lock_key(settings: Settings) -> str:

@@ -13,7 +13,7 @@ import logging
 import click
 
 from settings import load_settings
-from worker.bootstrap import connect_database, connect_redis
+from worker.bootstrap import connect_redis, open_database
 from worker.cli.errors import one_line_errors
 from worker.cli.signals import stop_on_signals
 from worker.notify.relay import Relay
@@ -25,13 +25,10 @@ from worker.redis_outage import quiet_redis_outages
 def relay() -> None:
     """Relay committed notifications to the Redis Stream until stopped."""
     settings = load_settings()
-    engine = connect_database(settings.database_url, migrate=False)
-    redis_client = connect_redis(settings.redis_url)
-    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
-    loop = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
-    stop = stop_on_signals()
-    try:
-        loop.run_forever(stop)
-    finally:
-        engine.dispose()
-        redis_client.close()
+    with (
+        open_database(settings.database_url, migrate=False) as engine,
+        connect_redis(settings.redis_url) as redis_client,
+    ):
+        quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
+        loop = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
+        loop.run_forever(stop_on_signals())

@@ -13,7 +13,7 @@ import click
 from models.data_version import data_version_channel
 from models.redact import without_credentials
 from settings import Settings, load_settings
-from worker.bootstrap import connect_database
+from worker.bootstrap import open_database
 from worker.cli.errors import one_line_errors
 from worker.cli.listener import PORT, bind_listener
 from worker.cli.status import budget_reader, lock_reader
@@ -31,27 +31,26 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
 
     # The mirror's Redis readers (hints, /events) report an outage once, as the other children.
     quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
-    with bind_listener(host, port) as listener:
-        engine = connect_database(settings.database_url, migrate=True)
-        try:
-            serve(
-                engine,
-                listener,
-                trust_proxy=settings.trust_proxy,
-                upstream_base=without_credentials(settings.upstream_url),
-                budget=budget_reader(settings),
-                lock=lock_reader(settings),
-                stale_after_seconds=settings.stale_after_seconds,
-                redis_url=settings.redis_url,
-                stream=settings.stream,
-                key_prefix=settings.key_prefix,
-                keepalive_seconds=settings.sse_keepalive_seconds,
-                check_seconds=settings.mirror_check_seconds,
-                hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
-                cache_bytes=settings.mirror_cache_mb * 1024 * 1024,
-            )
-        finally:
-            engine.dispose()
+    with (
+        bind_listener(host, port) as listener,
+        open_database(settings.database_url, migrate=True) as engine,
+    ):
+        serve(
+            engine,
+            listener,
+            trust_proxy=settings.trust_proxy,
+            upstream_base=without_credentials(settings.upstream_url),
+            budget=budget_reader(settings),
+            lock=lock_reader(settings),
+            stale_after_seconds=settings.stale_after_seconds,
+            redis_url=settings.redis_url,
+            stream=settings.stream,
+            key_prefix=settings.key_prefix,
+            keepalive_seconds=settings.sse_keepalive_seconds,
+            check_seconds=settings.mirror_check_seconds,
+            hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
+            cache_bytes=settings.mirror_cache_mb * 1024 * 1024,
+        )
 
 
 @click.command()

@@ -27,7 +27,7 @@ from models.redact import redact_text
 from models.redis_client import make_redis
 from models.status import StateReader, read_status
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, connect_database, redis_unreachable, sync_lock_key
+from worker.bootstrap import ServiceError, open_database, redis_unreachable, sync_lock_key
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
 from worker.schedule import cadence_for
 from worker.sync.lock import SingleFlight
@@ -237,12 +237,9 @@ def status_command(settings: Settings, *, as_json: bool = False) -> None:
     printed (how fresh the data is helps most then), followed by the one-line Redis error: a
     healthcheck sees a failure, not "fresh".
     """
-    engine = connect_database(settings.database_url, migrate=False, create=False)
-    try:
+    with open_database(settings.database_url, migrate=False, create=False) as engine:
         require_migrated(engine)
         report = gather(settings, engine)
-    finally:
-        engine.dispose()
     if as_json:
         click.echo(json.dumps(report, default=str))
     else:

@@ -30,7 +30,7 @@ from models.webhook_endpoints import (
     set_enabled,
 )
 from settings import load_settings
-from worker.bootstrap import connect_database, connect_redis
+from worker.bootstrap import connect_redis, open_database
 from worker.cli.errors import fail, one_line_errors
 from worker.cli.signals import stop_on_signals
 from worker.notify.webhook_delivery import run_webhooks_forever
@@ -83,9 +83,10 @@ def webhooks() -> None:
 def add(url: str, secret: str, types: tuple[str, ...]) -> None:
     """Register an endpoint; prints its id, URL and secret as one JSON line."""
     settings = load_settings()
-    engine = connect_database(settings.database_url)
-    redis_client = connect_redis(settings.redis_url)
-    try:
+    with (
+        open_database(settings.database_url) as engine,
+        connect_redis(settings.redis_url) as redis_client,
+    ):
         endpoint = register(
             engine,
             redis_client,
@@ -95,9 +96,6 @@ def add(url: str, secret: str, types: tuple[str, ...]) -> None:
             event_types=tuple(dict.fromkeys(types)),  # a type named twice is one type
             now=utc_now(),
         )
-    finally:
-        engine.dispose()
-        redis_client.close()
     click.echo(compact_json({"id": endpoint.id, "url": url, "secret": secret}))
 
 
@@ -106,12 +104,8 @@ def add(url: str, secret: str, types: tuple[str, ...]) -> None:
 @one_line_errors
 def list_command(as_json: bool) -> None:
     """The endpoints and the state of their deliveries."""
-    engine = connect_database(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            views = [public_view(endpoint) for endpoint in list_endpoints(session)]
-    finally:
-        engine.dispose()
+    with open_database(load_settings().database_url) as engine, session_scope(engine) as session:
+        views = [public_view(endpoint) for endpoint in list_endpoints(session)]
     if as_json:
         click.echo(compact_json(views))
         return
@@ -132,15 +126,14 @@ def list_command(as_json: bool) -> None:
 def remove(endpoint_id: int) -> None:
     """Delete an endpoint and what it had pending."""
     settings = load_settings()
-    engine = connect_database(settings.database_url)
-    redis_client = connect_redis(settings.redis_url)
-    try:
-        unregister(engine, redis_client, settings.stream, endpoint_id)
-    except EndpointNotFound as error:
-        _not_found(error)
-    finally:
-        engine.dispose()
-        redis_client.close()
+    with (
+        open_database(settings.database_url) as engine,
+        connect_redis(settings.redis_url) as redis_client,
+    ):
+        try:
+            unregister(engine, redis_client, settings.stream, endpoint_id)
+        except EndpointNotFound as error:
+            _not_found(error)
     click.echo(f"removed webhook endpoint {endpoint_id}")
 
 
@@ -149,14 +142,12 @@ def remove(endpoint_id: int) -> None:
 @one_line_errors
 def enable(endpoint_id: int) -> None:
     """Re-enable an endpoint (after a 410): its pending notifications go out at once."""
-    engine = connect_database(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            set_enabled(session, endpoint_id, True)
-    except EndpointNotFound as error:
-        _not_found(error)
-    finally:
-        engine.dispose()
+    with open_database(load_settings().database_url) as engine:
+        try:
+            with session_scope(engine) as session:
+                set_enabled(session, endpoint_id, True)
+        except EndpointNotFound as error:
+            _not_found(error)
     click.echo(f"enabled webhook endpoint {endpoint_id}")
 
 
@@ -166,14 +157,12 @@ def enable(endpoint_id: int) -> None:
 def test(endpoint_id: int) -> None:
     """Send one signed test delivery now; prints the answer's status."""
     settings = load_settings()
-    engine = connect_database(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            endpoint = get_endpoint(session, endpoint_id)
-    except EndpointNotFound as error:
-        _not_found(error)
-    finally:
-        engine.dispose()
+    with open_database(settings.database_url) as engine:
+        try:
+            with session_scope(engine) as session:
+                endpoint = get_endpoint(session, endpoint_id)
+        except EndpointNotFound as error:
+            _not_found(error)
     event = probe_event(endpoint_id, utc_now())
     with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
         result = post_event(http, endpoint.url, endpoint.secret, event)
@@ -190,17 +179,16 @@ def test(endpoint_id: int) -> None:
 def deliver() -> None:
     """Deliver notifications to every enabled endpoint until stopped."""
     settings = load_settings()
-    engine = connect_database(settings.database_url, migrate=False)
-    redis_client = connect_redis(settings.redis_url)
-    # A Redis outage is one line when it starts and one when it ends, as in the other children.
-    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
-    stop = stop_on_signals()
-    try:
+    with (
+        open_database(settings.database_url, migrate=False) as engine,
+        connect_redis(settings.redis_url) as redis_client,
+    ):
+        # A Redis outage is one line when it starts and one when it ends, as in the other
+        # children.
+        quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
+        stop = stop_on_signals()
         with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
             counters = SharedCounters(redis_client, settings.key_prefix)
             run_webhooks_forever(
                 engine, redis_client, http, stream=settings.stream, stop=stop, counters=counters
             )
-    finally:
-        engine.dispose()
-        redis_client.close()
