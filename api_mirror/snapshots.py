@@ -86,11 +86,15 @@ class Snapshots:
             compiled = compile_template(document.template, DEFAULT_ENDS)
             self.templates.put_many([((document.id, document.version, DEFAULT_ENDS), compiled)])
 
-    def cached_templates(self, entries: Sequence[Entry], ends: Ends) -> dict[int, Compiled]:
-        """The events' compiled templates from the cache; raises TemplatesMissing."""
+    def _from_cache(self, entries: Sequence[Entry], ends: Ends) -> dict[int, Compiled | None]:
+        """Each event's compiled template at its snapshot's version, None where not cached."""
         keys = [(entry.id, entry.doc_version, ends) for entry in entries]
         cached = self.templates.get_many(keys)
-        found = dict(zip((entry.id for entry in entries), cached, strict=True))
+        return dict(zip((entry.id for entry in entries), cached, strict=True))
+
+    def cached_templates(self, entries: Sequence[Entry], ends: Ends) -> dict[int, Compiled]:
+        """The events' compiled templates from the cache; raises TemplatesMissing."""
+        found = self._from_cache(entries, ends)
         missing = [ident for ident, compiled in found.items() if compiled is None]
         if missing:
             raise TemplatesMissing(missing)
@@ -101,9 +105,7 @@ class Snapshots:
     ) -> dict[int, Compiled]:
         """The events' compiled templates, reading the missing ones through ``connection``
         (the consistent read the entries' snapshot was built in)."""
-        keys = [(entry.id, entry.doc_version, ends) for entry in entries]
-        cached = self.templates.get_many(keys)
-        found = dict(zip((entry.id for entry in entries), cached, strict=True))
+        found = self._from_cache(entries, ends)
         wanted = {entry.id: entry.doc_version for entry in entries if found[entry.id] is None}
         if not wanted:
             return {ident: compiled for ident, compiled in found.items() if compiled}
