@@ -46,9 +46,15 @@ class ServiceError(Exception):
 
 
 def redis_unreachable(url: str, detail: str) -> str:
-    """The one-line message of a Redis that does not answer: where, why (``detail``), the fix."""
+    """The one-line message of a Redis that does not answer: where, why (``detail``), the fix.
+
+    ``detail`` keeps its own closing ``?`` or ``!`` (redis-py's AUTH error ends with a question);
+    otherwise the sentence ends with one full stop.
+    """
+    reason = detail.strip().rstrip(".")
+    stop = "" if reason.endswith(("?", "!")) else "."
     return (
-        f"cannot reach Redis at {redact_url(url)}: {detail.strip().rstrip('.')}. "
+        f"cannot reach Redis at {redact_url(url)}: {reason}{stop} "
         "Start redis-server or set DOCKWATCH_REDIS_URL."
     )
 
