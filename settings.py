@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from models.redact import url_secrets
+from models.support.redact import url_secrets
 
 ENV_PREFIX = "DOCKWATCH_"
 # The last segment of an LL2 API root: its version, such as ``2.2.0``.

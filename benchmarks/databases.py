@@ -17,8 +17,8 @@ from sqlmodel import SQLModel
 
 from benchmarks.notify_latency import scratch_database
 from harness.redis_keys import TEST_REDIS_URL, drop_keys
-from models import tables  # noqa: F401 - registers the tables
-from models.db import make_engine
+from models.store import tables  # noqa: F401 - registers the tables
+from models.store.db import make_engine
 
 KINDS = ("sqlite", "postgresql")
 POSTGRES_URL = os.environ.get(

@@ -31,7 +31,7 @@ from fake_upstream import (
     generate_history,
     parse_duration,
 )
-from models.db import session_scope
+from models.store.db import session_scope
 from worker.sync.store import apply_page
 
 PAGE = 100

@@ -105,8 +105,8 @@ def child(path: Path, database_url: str) -> None:
     import redis
     from sqlmodel import SQLModel
 
-    from models import tables  # noqa: F401 - registers the tables
-    from models.db import make_engine
+    from models.store import tables  # noqa: F401 - registers the tables
+    from models.store.db import make_engine
     from worker.sync.cycle import SyncCycle
     from worker.sync.summary import Mode
     from worker.sync.unit_of_work import UnitOfWork

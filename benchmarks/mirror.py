@@ -38,7 +38,7 @@ from benchmarks.figures import summary
 from benchmarks.loadgen import HOST, run_load
 from benchmarks.mirror_server import Responses
 from fake_upstream import DEFAULT_NOW, Event, generate_history
-from models.db import make_engine, session_scope
+from models.store.db import make_engine, session_scope
 from worker.sync.store import apply_page
 
 LIST = "/2.2.0/docking_event/"

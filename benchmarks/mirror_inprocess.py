@@ -31,11 +31,11 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from api_mirror.app import create_app  # noqa: E402
-from api_mirror.query import query_events  # noqa: E402
+from api_mirror.http.app import create_app  # noqa: E402
+from api_mirror.read.query import query_events  # noqa: E402
 from fake_upstream import DEFAULT_NOW, generate_history  # noqa: E402
-from models.db import make_engine  # noqa: E402
 from models.ll2.render import LinkStyle, serialize_events  # noqa: E402
+from models.store.db import make_engine  # noqa: E402
 from worker.sync.store import apply_page  # noqa: E402
 
 PAGE = "/2.2.0/docking_event/?mode=detailed&limit=100&offset=5000&ordering=-docking"

@@ -41,8 +41,8 @@ from sqlmodel import Session, SQLModel
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from models import tables  # noqa: E402, F401 - registers the tables
-from models.db import make_engine  # noqa: E402
+from models.store import tables  # noqa: E402, F401 - registers the tables
+from models.store.db import make_engine  # noqa: E402
 from worker.notify.outbox import record_changes  # noqa: E402
 from worker.notify.relay import relay_pending, run_relay_forever, wake_relay  # noqa: E402
 from worker.notify.subscriber import Subscriber  # noqa: E402

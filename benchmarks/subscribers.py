@@ -35,17 +35,17 @@ import httpx
 import redis
 from sqlmodel import SQLModel
 
-from api_mirror.app import create_app
-from api_mirror.fanout import StreamFanout
-from api_mirror.routes.events import EventFeed
+from api_mirror.http.app import create_app
+from api_mirror.http.routes.events import EventFeed
+from api_mirror.live.fanout import StreamFanout
 from benchmarks.databases import REDIS_URL
 from benchmarks.figures import median, percentile, ratio, summary
 from benchmarks.notify_latency import SAMPLE, commit_change
 from harness.mirror_thread import serve_in_thread
 from harness.sse import SseListener
 from harness.webhook_receiver import WebhookReceiver
-from models.compact_json import compact_json
-from models.db import make_engine
+from models.store.db import make_engine
+from models.support.compact_json import compact_json
 from worker.notify.relay import relay_pending
 from worker.notify.webhook_delivery import EndpointDelivery
 from worker.notify.webhook_registry import register

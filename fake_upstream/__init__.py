@@ -11,10 +11,10 @@ nothing here imports the product, so the fake stays an independent reference for
 from fake_upstream.catalogue import LOCATIONS, STATIONS
 from fake_upstream.data import DEFAULT_NOW, make_event, sample_100, sample_615
 from fake_upstream.faults import Fault, FaultQueue
+from fake_upstream.filtering import split_search_terms
 from fake_upstream.history import generate_history
 from fake_upstream.log import RequestLog, RequestRecord
-from fake_upstream.query import split_search_terms
-from fake_upstream.render import Response, dumps, render_event
+from fake_upstream.serializers import Response, dumps, render_event
 from fake_upstream.server import FakeUpstream, iter_pages
 from fake_upstream.values import (
     Event,

@@ -37,7 +37,7 @@ import redis
 from fake_upstream.data import make_event
 from fake_upstream.history import generate_history
 from fake_upstream.server import FakeUpstream
-from models.stream import dead_letter_stream
+from models.fleet.stream import dead_letter_stream
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
 from worker.cli.listener import check_port

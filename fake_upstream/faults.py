@@ -22,7 +22,7 @@ from email.utils import format_datetime as http_date
 from typing import Any, Literal
 from urllib.parse import parse_qsl
 
-from fake_upstream.render import Response, Route, dumps
+from fake_upstream.serializers import Response, Route, dumps
 from fake_upstream.values import dig
 
 RouteFilter = Literal["list", "detail", "any"]

@@ -15,9 +15,9 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from fake_upstream.filtering import parse_query
 from fake_upstream.log import RequestRecord
-from fake_upstream.query import parse_query
-from fake_upstream.render import Response
+from fake_upstream.serializers import Response
 
 if TYPE_CHECKING:
     from fake_upstream.server import FakeUpstream

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fake_upstream.faults import FaultKind
-from fake_upstream.render import Route
+from fake_upstream.serializers import Route
 
 
 @dataclass(frozen=True)

@@ -22,10 +22,7 @@ from typing import Any, Self
 from urllib.parse import unquote, urlencode
 
 from fake_upstream.faults import Fault, FaultQueue, apply_fault
-from fake_upstream.handler import FakeHTTPServer, FakeRequestHandler
-from fake_upstream.history import generate_history
-from fake_upstream.log import RequestLog, RequestRecord
-from fake_upstream.query import (
+from fake_upstream.filtering import (
     Pairs,
     QueryError,
     last_values,
@@ -34,7 +31,10 @@ from fake_upstream.query import (
     row_checks,
     select,
 )
-from fake_upstream.render import Response, Route, json_response, render_event
+from fake_upstream.handler import FakeHTTPServer, FakeRequestHandler
+from fake_upstream.history import generate_history
+from fake_upstream.log import RequestLog, RequestRecord
+from fake_upstream.serializers import Response, Route, json_response, render_event
 from fake_upstream.store import UpstreamState
 from fake_upstream.values import Event
 

@@ -18,8 +18,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fake_upstream.data import DEFAULT_NOW
+from fake_upstream.filtering import Row
 from fake_upstream.history import generate_history
-from fake_upstream.query import Row
 from fake_upstream.values import Event, dig, format_datetime, format_duration, parse_duration
 
 

@@ -19,10 +19,10 @@ from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
 from harness.redis_keys import TEST_REDIS_URL
-from models.counters import SharedCounters
+from models.fleet.counters import SharedCounters
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_event
-from models.tables import DockingEvent
+from models.store.tables import DockingEvent
 from worker.sync.cycle import SyncCycle
 from worker.sync.summary import CycleSummary, Mode
 from worker.sync.unit_of_work import Recorder, UnitOfWork

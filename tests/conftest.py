@@ -25,8 +25,8 @@ from sqlmodel import Session, SQLModel
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from harness.redis_keys import TEST_REDIS_URL, drop_keys, keys_containing
 from harness.sync_rig import SyncHarness
-from models import tables  # noqa: F401 - registers the tables
-from models.db import make_engine
+from models.store import tables  # noqa: F401 - registers the tables
+from models.store.db import make_engine
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "DOCKWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

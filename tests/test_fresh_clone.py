@@ -25,7 +25,7 @@ import redis
 from sqlmodel import SQLModel
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history, make_event
-from models.db import make_engine
+from models.store.db import make_engine
 from settings import ENV_PREFIX, Settings
 from tests.cli_helpers import REDIS_URL, REPO, cli_env
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until

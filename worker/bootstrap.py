@@ -20,12 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
-from models.clock import Clock, utc_now
-from models.counters import SharedCounters
-from models.data_version import announce_data_version
-from models.db import DatabaseError, make_engine, sqlite_file, upgrade
-from models.redact import redact_url
-from models.redis_client import make_redis
+from models.fleet.counters import SharedCounters
+from models.fleet.redis_client import make_redis
+from models.store.data_version import announce_data_version
+from models.store.db import DatabaseError, make_engine, sqlite_file, upgrade
+from models.support.clock import Clock, utc_now
+from models.support.redact import redact_url
 from settings import Settings
 from worker.notify.outbox import record_changes
 from worker.notify.relay import Relay

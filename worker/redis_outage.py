@@ -22,8 +22,8 @@ from urllib.parse import urlsplit
 import redis
 from kombu.exceptions import OperationalError as KombuOperationalError
 
-from models.redact import redact_text, redact_url
-from models.redis_client import make_redis
+from models.fleet.redis_client import make_redis
+from models.support.redact import redact_text, redact_url
 
 log = logging.getLogger(__name__)
 

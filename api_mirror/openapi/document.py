@@ -2,7 +2,7 @@
 
 The docking-event routes read the raw query string on purpose (upstream's leniency, never a
 422), so FastAPI could not describe them: their parameters are listed here from the names the
-mirror accepts (``api_mirror.params``) with upstream's descriptions, and their answers refer to
+mirror accepts (``api_mirror.drf.params``) with upstream's descriptions, and their answers refer to
 the 2.2.0 schemas of ``ll2_schemas`` under upstream's names. The operator routes (``/status``,
 ``/healthz``, ``/metrics``), the notification feed ``/events`` and the live page ``/`` follow.
 ``build_document`` returns a fresh dict (FastAPI serves it at ``/openapi.json``).
@@ -13,10 +13,10 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from api_mirror.drf.params import DEFAULT_LIMIT, DOCKING_FILTERS, ID_FILTERS, MAX_LIMIT
+from api_mirror.drf.renderer import API_ROOT
 from api_mirror.openapi.ll2_schemas import LL2_SCHEMAS, Schema, ref
 from api_mirror.openapi.operator_schemas import OPERATOR_SCHEMAS
-from api_mirror.params import DEFAULT_LIMIT, DOCKING_FILTERS, ID_FILTERS, MAX_LIMIT
-from api_mirror.render import API_ROOT
 
 LIST_ROUTE = f"{API_ROOT}/docking_event/"
 DETAIL_ROUTE = f"{API_ROOT}/docking_event/{{id}}/"

@@ -2,8 +2,8 @@
 
 Error bodies copy upstream's (DRF's): ``{"detail": …}`` for 404/405/406, a filter error object
 keyed by parameter for 400 (a bare list for a NUL in ``search``). ``StatusReport`` is
-``/status`` (``models.status.read_status``): its documented keys are required; keys added later
-are allowed, so older clients keep working.
+``/status`` (``models.store.status.read_status``): its documented keys are required; keys added
+later are allowed, so older clients keep working.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Column, Table
 
-from models.tables import (
+from models.store.tables import (
     Agency,
     DockingEvent,
     DockingLocation,
@@ -26,7 +26,7 @@ from models.tables import (
     SpacecraftStatus,
     SpaceStation,
 )
-from models.tables import table_of as model_table
+from models.store.tables import table_of as model_table
 
 
 class AgencyRecord(NamedTuple):

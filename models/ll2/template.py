@@ -31,11 +31,11 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
-from models.compact_json import compact_json
 from models.ll2.formats import format_duration
 from models.ll2.graph import EventGraph
 from models.ll2.records import EmbeddedRows
 from models.ll2.render import LinkStyle, Writer
+from models.support.compact_json import compact_json
 
 BASE = "\x01"
 SLASH_END = "\x02"

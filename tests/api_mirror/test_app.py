@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from models.ll2.formats import format_duration
-from models.sync_state import LastCycle, write_record
+from models.store.sync_state import LastCycle, write_record
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from worker.sync.store import delete_events

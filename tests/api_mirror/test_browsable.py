@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from api_mirror.browsable import Page, linked_json, render_page, with_format
+from api_mirror.drf.browsable import Page, linked_json, render_page, with_format
 from tests.api_mirror.browsable_text import pretty, read_page
 
 BODY = {

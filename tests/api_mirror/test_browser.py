@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.browsable_text import pretty
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format

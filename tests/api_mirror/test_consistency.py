@@ -25,11 +25,11 @@ import redis
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from api_mirror.app import create_app
-from api_mirror.watcher import Hints
+from api_mirror.http.app import create_app
+from api_mirror.read.watcher import Hints
 from fake_upstream import FakeUpstream, make_event
 from harness.sync_rig import SyncHarness
-from models.data_version import announce_data_version, data_version_channel
+from models.store.data_version import announce_data_version, data_version_channel
 from tests.cli_helpers import REDIS_URL
 from tests.run_helpers import wait_until
 from worker.sync.summary import Mode

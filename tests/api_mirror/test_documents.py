@@ -14,11 +14,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.render import json_bytes
+from api_mirror.drf.renderer import json_bytes
+from api_mirror.http.app import create_app
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_events
-from models.tables import DockingEvent, EventDocument
+from models.store.tables import DockingEvent, EventDocument
 from tests.api_mirror.dataset import FETCHED_AT, make_events, store
 from worker.sync.store import delete_events
 

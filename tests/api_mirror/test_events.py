@@ -18,13 +18,13 @@ import redis
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from api_mirror.app import create_app
-from api_mirror.fanout import Listener, StreamFanout
-from api_mirror.routes.events import NOT_CONFIGURED, EventFeed
+from api_mirror.http.app import create_app
+from api_mirror.http.routes.events import NOT_CONFIGURED, EventFeed
+from api_mirror.live.fanout import Listener, StreamFanout
 from harness.mirror_thread import serve_in_thread
 from harness.sse import SseEvent, parse_lines
-from models.compact_json import compact_json
-from models.stream import DOCKED, UNDOCKED
+from models.fleet.stream import DOCKED, UNDOCKED
+from models.support.compact_json import compact_json
 from tests.conftest import REDIS_URL
 
 KEEPALIVE = 0.3

@@ -18,7 +18,7 @@ from httpx import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from models.ll2.formats import format_duration
 from tests.api_mirror.browsable_text import pretty, read_page
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format

@@ -25,8 +25,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.fleet_metrics import FleetRedis
+from api_mirror.http.app import create_app
+from api_mirror.http.fleet_metrics import FleetRedis
 from fake_upstream import FakeUpstream, make_event
 from harness.sync_rig import UPSTREAM_BASE, SyncHarness
 from harness.webhook_receiver import WebhookReceiver

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.watcher import Hints
+from api_mirror.http.app import create_app
+from api_mirror.read.watcher import Hints
 from fake_upstream import FakeUpstream
-from models.data_version import announce_data_version, data_version_channel
-from models.db import make_engine, upgrade
+from models.store.data_version import announce_data_version, data_version_channel
+from models.store.db import make_engine, upgrade
 from tests.api_mirror.dataset import make_events, sample_615, store, strip_format
 from tests.cli_helpers import REDIS_URL, cli_env, run_cli
 from tests.run_helpers import wait_until

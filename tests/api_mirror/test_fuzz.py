@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from tests.api_mirror.dataset import make_events, store
 
 NAMES = [

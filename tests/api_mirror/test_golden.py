@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from models.ll2.formats import format_duration
 from tests.api_mirror.browsable_text import read_page

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from api_mirror.links import next_link, previous_link
-from api_mirror.params import parse_query_string
+from api_mirror.drf.pagination import next_link, previous_link
+from api_mirror.drf.params import parse_query_string
 
 PAGE = "https://mirror.test/2.2.0/docking_event/"
 

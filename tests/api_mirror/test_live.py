@@ -14,13 +14,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from api_mirror.app import create_app
-from api_mirror.fanout import StreamFanout
-from api_mirror.live_page import span
-from api_mirror.routes.events import EventFeed
+from api_mirror.http.app import create_app
+from api_mirror.http.routes.events import EventFeed
+from api_mirror.live.fanout import StreamFanout
+from api_mirror.live.page import span
 from harness.mirror_thread import serve_in_thread
-from models.compact_json import compact_json
-from models.stream import DOCKED
+from models.fleet.stream import DOCKED
+from models.support.compact_json import compact_json
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from tests.browser_helpers import chromium
 from tests.conftest import REDIS_URL

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from api_mirror.negotiation import MediaType, Representation, negotiate
-from api_mirror.params import QueryError
+from api_mirror.drf.negotiation import MediaType, Representation, negotiate
+from api_mirror.drf.params import QueryError
 
 JSON = Representation("json", None)
 PAGE = Representation("api", 4)

@@ -21,8 +21,8 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.params import DOCKING_FILTERS, ID_FILTERS
+from api_mirror.drf.params import DOCKING_FILTERS, ID_FILTERS
+from api_mirror.http.app import create_app
 from fake_upstream import generate_history, sample_100, sample_615
 from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.dataset import FETCHED_AT, make_events, store

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from api_mirror.params import QueryError
-from api_mirror.query import get_event, query_events
+from api_mirror.drf.params import QueryError
+from api_mirror.read.query import get_event, query_events
 from tests.api_mirror.conftest import StatementCounter
 from tests.api_mirror.dataset import make_events, store
 

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
+from api_mirror.http.app import create_app
 from fake_upstream import (
     DEFAULT_NOW,
     FakeUpstream,

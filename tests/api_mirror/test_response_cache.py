@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.response_cache import Answer, ResponseCache
+from api_mirror.http.app import create_app
+from api_mirror.read.answer_cache import Answer, ResponseCache
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from worker.sync.store import delete_events

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.app import create_app
-from api_mirror.templates import TemplateCache, compile_template
+from api_mirror.http.app import create_app
+from api_mirror.read.templates import TemplateCache, compile_template
 from models.ll2.template import DETAILED
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format

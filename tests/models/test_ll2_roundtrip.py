@@ -17,7 +17,7 @@ from models.ll2.formats import current_seconds
 from models.ll2.graph import load_graphs
 from models.ll2.parse import ParsedEvent, parse_event
 from models.ll2.render import LinkStyle, serialize_event
-from models.tables import (
+from models.store.tables import (
     Agency,
     DockingEvent,
     DockingLocation,

@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel
 
-from models.db import alembic_config, make_engine, upgrade
+from models.store.db import alembic_config, make_engine, upgrade
 from tests.api_mirror.dataset import make_events, store
 
 

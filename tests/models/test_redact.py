@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from models.redact import redact_text, redact_url, url_secrets, without_credentials
+from models.support.redact import redact_text, redact_url, url_secrets, without_credentials
 
 
 def test_redact_url_hides_only_the_password() -> None:

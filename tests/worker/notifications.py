@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.tables import OutboxEntry
+from models.store.tables import OutboxEntry
 from tests.conftest import DATA_DIR
 from worker.notify.outbox import record_changes
 from worker.sync.changes import removal_changes

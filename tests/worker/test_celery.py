@@ -14,8 +14,8 @@ from sqlmodel import Session, func, select
 
 from fake_upstream import FakeUpstream
 from harness.redis_keys import keys_containing
-from models.db import make_engine
-from models.tables import DockingEvent
+from models.store.db import make_engine
+from models.store.tables import DockingEvent
 from tests.cli_helpers import REDIS_URL, cli_env
 from worker.schedule import derive_cadence
 

@@ -13,8 +13,8 @@ import redis
 from sqlmodel import Session, func, select
 
 from fake_upstream import FakeUpstream
-from models.db import make_engine
-from models.tables import DockingEvent
+from models.store.db import make_engine
+from models.store.tables import DockingEvent
 from tests.cli_helpers import cli_env, run_cli, start_cli
 
 SUMMARY_KEYS = {"requests", "created", "updated", "unchanged", "removed", "notifications"}

@@ -20,7 +20,7 @@ from sqlalchemy import MetaData, select
 from sqlalchemy.engine import make_url
 
 from fake_upstream import FakeUpstream
-from models.db import make_engine
+from models.store.db import make_engine
 from tests.cli_helpers import cli_env, run_cli, start_cli
 from tests.worker.test_cli_sync import wait_until
 

@@ -13,7 +13,7 @@ from click.testing import CliRunner, Result
 from standardwebhooks import Webhook
 
 from harness.webhook_receiver import WebhookReceiver
-from models.webhook_endpoints import consumer_group
+from models.store.webhook_endpoints import consumer_group
 from tests.cli_helpers import REPO, run_cli
 from tests.conftest import REDIS_URL
 from worker.cli import main as dockwatch_cli

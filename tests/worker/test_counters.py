@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from fake_upstream import FakeUpstream
-from models.counters import (
+from models.fleet.counters import (
     SYNC_CYCLES,
     UPSTREAM_REQUESTS,
     SharedCounters,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.outbox import outbox_backlog
+from models.store.outbox import outbox_backlog
 from tests.worker.notifications import (
     DOCKED,
     NOW,

@@ -11,8 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from models.db import SQLITE_BUSY_TIMEOUT_SECONDS, make_engine
-from models.redis_client import REDIS_SOCKET_TIMEOUT_SECONDS
+from models.fleet.redis_client import REDIS_SOCKET_TIMEOUT_SECONDS
+from models.store.db import SQLITE_BUSY_TIMEOUT_SECONDS, make_engine
 from tests.cli_helpers import REDIS_URL
 from worker.bootstrap import connect_redis
 

@@ -223,7 +223,7 @@ def test_relay_loop_is_woken_right_after_a_commit(
 
 RELAY_SCRIPT = """
 import sys, redis
-from models.db import make_engine
+from models.store.db import make_engine
 from worker.notify.relay import relay_pending
 engine = make_engine(sys.argv[1])
 client = redis.Redis.from_url(sys.argv[2])

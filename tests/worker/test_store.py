@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.tables import (
+from models.store.tables import (
     Agency,
     DockingEvent,
     DockingLocation,

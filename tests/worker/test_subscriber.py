@@ -11,7 +11,7 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from models.tables import DockingEvent
+from models.store.tables import DockingEvent
 from tests.conftest import REDIS_URL
 from tests.worker.notifications import (
     group_pending,

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, make_event
 from harness.sync_rig import SyncHarness, without_event_urls
-from models.tables import DockingEvent, RemovalCandidate
+from models.store.tables import DockingEvent, RemovalCandidate
 from worker.sync.summary import Mode
 
 HOUR = dt.timedelta(hours=1)

@@ -9,8 +9,8 @@ from sqlmodel import Session, func, select
 
 from fake_upstream import FakeUpstream
 from harness.sync_rig import SyncHarness, without_event_urls
-from models.sync_state import SweepCheckpoint, read_record
-from models.tables import DockingEvent
+from models.store.sync_state import SweepCheckpoint, read_record
+from models.store.tables import DockingEvent
 from tests.worker.notifications import free_port, own_redis
 from worker.sync.summary import CycleSummary
 

@@ -11,8 +11,8 @@ from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
 from harness.sync_rig import UPSTREAM_BASE, SyncHarness, without_event_urls
-from models.sync_state import LastSuccess, read_record
-from models.tables import DockingEvent, OutboxEntry, RemovalCandidate
+from models.store.sync_state import LastSuccess, read_record
+from models.store.tables import DockingEvent, OutboxEntry, RemovalCandidate
 from worker.notify.outbox import record_changes
 from worker.sync.changes import Change
 from worker.sync.summary import Mode

@@ -14,8 +14,8 @@ from sqlmodel import Session, func, select
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
 from harness.sync_rig import SyncHarness
-from models.db import make_engine
-from models.tables import DockingEvent, OutboxEntry, RemovalCandidate
+from models.store.db import make_engine
+from models.store.tables import DockingEvent, OutboxEntry, RemovalCandidate
 from tests.cli_helpers import cli_env, run_cli
 from worker.sync.summary import Mode
 

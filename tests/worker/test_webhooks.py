@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from harness.webhook_receiver import WebhookReceiver
-from models.db import session_scope
-from models.stream import DOCKED, dead_letter_stream
-from models.webhook_endpoints import consumer_group, get_endpoint, set_enabled
+from models.fleet.stream import DOCKED, dead_letter_stream
+from models.store.db import session_scope
+from models.store.webhook_endpoints import consumer_group, get_endpoint, set_enabled
 from tests.run_helpers import free_port, wait_until
 from worker.notify.webhook_delivery import (
     EndpointDelivery,

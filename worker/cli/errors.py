@@ -17,7 +17,7 @@ import click
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.redact import redact_text
+from models.support.redact import redact_text
 from settings import SettingsError, load_settings
 from worker.bootstrap import ServiceError
 

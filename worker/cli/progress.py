@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
-from models.db import make_engine
-from models.redis_client import make_redis
-from models.sync_state import SweepCheckpoint, fill_done, read_record
-from models.tables import DockingEvent
+from models.fleet.redis_client import make_redis
+from models.store.db import make_engine
+from models.store.sync_state import SweepCheckpoint, fill_done, read_record
+from models.store.tables import DockingEvent
 from settings import Settings
 from worker.upstream.budget import RequestBudget
 

@@ -10,8 +10,8 @@ import logging
 
 import click
 
-from models.data_version import data_version_channel
-from models.redact import without_credentials
+from models.store.data_version import data_version_channel
+from models.support.redact import without_credentials
 from settings import Settings, load_settings
 from worker.bootstrap import open_database
 from worker.cli.errors import one_line_errors
@@ -27,7 +27,7 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
     and brings the sync's data-version hints (without it the mirror checks every
     ``DOCKWATCH_MIRROR_CHECK_SECONDS``); the rest serves without it.
     """
-    from api_mirror.server import Hints, serve
+    from api_mirror.http.server import Hints, serve
 
     # The mirror's Redis readers (hints, /events) report an outage once, as the other children.
     quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)

@@ -20,12 +20,12 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.clock import utc_now
-from models.db import alembic_config
+from models.fleet.redis_client import make_redis
 from models.ll2.formats import format_instant, parse_instant
-from models.redact import redact_text
-from models.redis_client import make_redis
-from models.status import StateReader, read_status
+from models.store.db import alembic_config
+from models.store.status import StateReader, read_status
+from models.support.clock import utc_now
+from models.support.redact import redact_text
 from settings import Settings, load_settings
 from worker.bootstrap import ServiceError, open_database, redis_unreachable, sync_lock_key
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors

@@ -14,9 +14,9 @@ import socket
 import click
 import redis
 
-from models.compact_json import compact_json
-from models.redact import redact_url
-from models.redis_client import make_redis
+from models.fleet.redis_client import make_redis
+from models.support.compact_json import compact_json
+from models.support.redact import redact_url
 from settings import load_settings
 from worker.cli.errors import fail, one_line_errors, reason
 from worker.notify.subscriber import DEFAULT_CLAIM_IDLE_MS, Subscriber

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from types import FrameType
 from urllib.parse import urlsplit
 
-from models.redact import without_credentials
+from models.support.redact import without_credentials
 from settings import Settings
 from worker.bootstrap import connect_database, connect_redis
 from worker.cli.listener import check_port

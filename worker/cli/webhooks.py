@@ -16,19 +16,19 @@ import logging
 import click
 import httpx
 
-from models.clock import utc_now
-from models.compact_json import compact_json
-from models.counters import SharedCounters
-from models.db import session_scope
-from models.redact import without_credentials
-from models.stream import NOTIFICATION_TYPES
-from models.webhook_endpoints import (
+from models.fleet.counters import SharedCounters
+from models.fleet.stream import NOTIFICATION_TYPES
+from models.store.db import session_scope
+from models.store.webhook_endpoints import (
     EndpointNotFound,
     get_endpoint,
     list_endpoints,
     public_view,
     set_enabled,
 )
+from models.support.clock import utc_now
+from models.support.compact_json import compact_json
+from models.support.redact import without_credentials
 from settings import load_settings
 from worker.bootstrap import connect_redis, open_database
 from worker.cli.errors import fail, one_line_errors

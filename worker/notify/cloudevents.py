@@ -28,8 +28,8 @@ import hashlib
 import json
 from typing import Any
 
+from models.fleet.stream import DOCKED, REMOVED, UNDOCKED, UPDATED
 from models.ll2.formats import format_instant
-from models.stream import DOCKED, REMOVED, UNDOCKED, UPDATED
 from worker.sync.changes import Change, ChangeKind
 
 SPECVERSION = "1.0"

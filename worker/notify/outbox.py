@@ -21,8 +21,8 @@ from sqlmodel import Session
 
 from models.ll2.graph import EventGraph, load_graphs
 from models.ll2.render import LinkStyle, serialize_events
-from models.redact import without_credentials
-from models.tables import OutboxEntry, table_of
+from models.store.tables import OutboxEntry, table_of
+from models.support.redact import without_credentials
 from worker.notify.cloudevents import EVENT_TYPES, build_event, format_sequence
 from worker.sync.changes import Change, ChangeKind
 

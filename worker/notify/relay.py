@@ -33,10 +33,10 @@ from sqlalchemy import Connection, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from models.clock import utc_now
-from models.compact_json import compact_json
-from models.stream import EVENT_FIELD
-from models.tables import OutboxEntry, table_of
+from models.fleet.stream import EVENT_FIELD
+from models.store.tables import OutboxEntry, table_of
+from models.support.clock import utc_now
+from models.support.compact_json import compact_json
 
 log = logging.getLogger(__name__)
 

@@ -28,8 +28,8 @@ from typing import Any
 
 import redis
 
-from models.compact_json import compact_json
-from models.stream import EVENT_FIELD, dead_letter_stream, entry_id_key, parse_entry, text
+from models.fleet.stream import EVENT_FIELD, dead_letter_stream, entry_id_key, parse_entry, text
+from models.support.compact_json import compact_json
 
 log = logging.getLogger(__name__)
 

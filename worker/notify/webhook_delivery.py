@@ -17,7 +17,7 @@ in stream order, one at a time:
   endpoint's) and the next one is tried; while the failures go on, each later entry gets one
   attempt before it follows. The first success ends the run of failures.
 
-Every attempt is written on the endpoint's row (``models.webhook_endpoints.record_attempt``).
+Every attempt is written on the endpoint's row (``models.store.webhook_endpoints.record_attempt``).
 Logs name an endpoint by its id and its URL without query string or credentials.
 """
 
@@ -35,13 +35,11 @@ import redis
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from models.clock import Clock, utc_now
-from models.counters import WEBHOOK_DELIVERIES, SharedCounters
-from models.db import session_scope
+from models.fleet.counters import WEBHOOK_DELIVERIES, SharedCounters
 from models.ll2.formats import format_instant
-from models.redact import without_credentials
-from models.tables import WebhookEndpoint
-from models.webhook_endpoints import (
+from models.store.db import session_scope
+from models.store.tables import WebhookEndpoint
+from models.store.webhook_endpoints import (
     Attempt,
     EndpointNotFound,
     consumer_group,
@@ -50,6 +48,8 @@ from models.webhook_endpoints import (
     record_attempt,
     set_enabled,
 )
+from models.support.clock import Clock, utc_now
+from models.support.redact import without_credentials
 from worker.notify.subscriber import Delivery, Subscriber
 from worker.notify.webhooks import PostResult, post_event
 

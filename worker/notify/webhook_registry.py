@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 import redis
 from sqlalchemy.engine import Engine
 
-from models.db import session_scope
-from models.tables import WebhookEndpoint
-from models.webhook_endpoints import add_endpoint, consumer_group, remove_endpoint
+from models.store.db import session_scope
+from models.store.tables import WebhookEndpoint
+from models.store.webhook_endpoints import add_endpoint, consumer_group, remove_endpoint
 from worker.notify.subscriber import Subscriber
 
 

@@ -22,9 +22,9 @@ from typing import Any
 import httpx
 from standardwebhooks import Webhook
 
-from models.clock import Clock, utc_now
-from models.compact_json import compact_json
 from models.ll2.formats import format_instant
+from models.support.clock import Clock, utc_now
+from models.support.compact_json import compact_json
 from worker.upstream.retry import parse_retry_after
 
 SECRET_PREFIX = "whsec_"

@@ -17,7 +17,7 @@ from collections.abc import Collection, Sequence
 from sqlalchemy import func
 from sqlmodel import Session, col, delete, select, update
 
-from models.tables import DockingEvent, RemovalCandidate
+from models.store.tables import DockingEvent, RemovalCandidate
 
 log = logging.getLogger(__name__)
 

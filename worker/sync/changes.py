@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from models.tables import DockingEvent
+from models.store.tables import DockingEvent
 from worker.sync.rows import Row, load_rows
 
 # Docking-event columns whose change is a notification, with the name subscribers see.

@@ -20,8 +20,8 @@ import logging
 
 import redis
 
-from models.counters import SYNC_CYCLES, SharedCounters, cycle_outcome
-from models.sync_state import (
+from models.fleet.counters import SYNC_CYCLES, SharedCounters, cycle_outcome
+from models.store.sync_state import (
     LastCycle,
     LastSuccess,
     SweepCheckpoint,

@@ -19,8 +19,8 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
-from models.read_model import document_rows, removed_rows
-from models.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
+from models.store.read_model import document_rows, removed_rows
+from models.store.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
 from worker.sync.rows import upsert_rows
 
 _EVENT = table_of(DockingEvent)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from models.ll2.errors import MalformedEvent
 from models.ll2.formats import parse_duration
 from models.ll2.parse import ParsedEvent, Row
-from models.tables import DockingEvent, SpacecraftFlight, table_of
+from models.store.tables import DockingEvent, SpacecraftFlight, table_of
 
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.

@@ -17,10 +17,10 @@ from sqlalchemy import func
 from sqlmodel import col, select
 
 from models.ll2.formats import format_instant
-from models.tables import DockingEvent
+from models.store.tables import DockingEvent
 from worker.sync import candidates
 from worker.sync.page_commit import commit_page
-from worker.sync.pages import PAGE_SIZE, page_is_whole
+from worker.sync.paging import PAGE_SIZE, page_is_whole
 from worker.sync.summary import CycleSummary
 from worker.sync.unit_of_work import UnitOfWork
 from worker.upstream.client import UpstreamClient

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
-from models.tables import table_of
+from models.store.tables import table_of
 
 Row = dict[str, Any]
 

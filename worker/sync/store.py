@@ -21,12 +21,11 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel
 
-from models.clock import utc_now
-from models.data_version import bump_data_version
 from models.ll2.errors import MalformedEvent
 from models.ll2.parse import ParsedEvent, Row, parse_event
 from models.ll2.schema import valid_event_id
-from models.tables import (
+from models.store.data_version import bump_data_version
+from models.store.tables import (
     Agency,
     DockingEvent,
     DockingLocation,
@@ -38,6 +37,7 @@ from models.tables import (
     SpaceStation,
     table_of,
 )
+from models.support.clock import utc_now
 from worker.sync.changes import Change, ChangeKind, classify
 from worker.sync.documents import (
     events_embedding,

@@ -17,10 +17,10 @@ from typing import Any
 from sqlmodel import Session
 
 from models.ll2.schema import valid_event_id
-from models.sync_state import FillState, SweepCheckpoint, fill_done, read_record, write_record
+from models.store.sync_state import FillState, SweepCheckpoint, fill_done, read_record, write_record
 from worker.sync import candidates
 from worker.sync.page_commit import commit_page
-from worker.sync.pages import PAGE_SIZE, page_is_whole
+from worker.sync.paging import PAGE_SIZE, page_is_whole
 from worker.sync.store import ApplyResult
 from worker.sync.summary import CycleSummary
 from worker.sync.unit_of_work import PageWork, UnitOfWork

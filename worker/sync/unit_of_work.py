@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.clock import Clock
-from models.db import session_scope
+from models.store.db import session_scope
+from models.support.clock import Clock
 from worker.sync.changes import Change
 from worker.sync.store import delete_events
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from models.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
+from models.fleet.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
 from worker.upstream.budget import RequestBudget
 from worker.upstream.errors import (
     PayloadError,
