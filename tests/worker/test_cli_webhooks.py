@@ -63,6 +63,12 @@ def test_add_list_enable_remove(
     assert "s3cret" not in listed.stdout + table.stdout
     assert "whsec_" not in listed.stdout + table.stdout
     assert "https://hooks.example/in" in table.stdout
+    header, *rows = table.stdout.splitlines()
+    assert len(rows) == 2
+    for column in ("enabled", "delivered", "types", "url"):  # each column starts at one offset
+        start = header.index(column)
+        assert {row[start - 2 : start] for row in rows} == {"  "}
+        assert all(row[start] != " " for row in rows)
     stream = f"{redis_prefix}:events"
     groups = {g["name"].decode() for g in redis_client.xinfo_groups(stream)}
     assert groups == {consumer_group(line["id"]), consumer_group(line["id"] + 1)}

@@ -40,6 +40,21 @@ from worker.redis_outage import quiet_redis_outages
 
 # Ids are BIGINT: a larger number can name no endpoint (and must not reach the database).
 ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
+
+
+def aligned_table(rows: list[list[str]]) -> str:
+    """``rows`` (the header first) as lines whose columns start at one offset each.
+
+    Every column but the last is padded to its widest cell plus two spaces; trailing spaces go.
+    """
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]) - 1)]
+    lines = [
+        "".join(cell.ljust(width + 2) for cell, width in zip(row, widths, strict=False)) + row[-1]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
 COLUMNS = ("id", "enabled", "delivered", "last_status", "failures_in_a_row", "next_attempt_at")
 
 
@@ -112,12 +127,12 @@ def list_command(as_json: bool) -> None:
     if not views:
         click.echo("no webhook endpoints (add one with `dockwatch webhooks add URL`)")
         return
-    click.echo("  ".join(COLUMNS) + "  types  url")
+    rows = [[*COLUMNS, "types", "url"]]
     for view in views:
         cells = ["-" if view[name] is None else str(view[name]) for name in COLUMNS]
-        types = ",".join(view["types"]) or "all"
         reason = f"  ({view['disabled_reason']})" if view["disabled_reason"] else ""
-        click.echo("  ".join([*cells, types, view["url"]]) + reason)
+        rows.append([*cells, ",".join(view["types"]) or "all", view["url"] + reason])
+    click.echo(aligned_table(rows))
 
 
 @webhooks.command()
