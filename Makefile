@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 BENCH_STAMP := $(VENV)/.installed-bench
 # Extra pytest arguments, e.g. make test PYTEST_ARGS="-k compose -x"
 PYTEST_ARGS ?=
@@ -20,6 +21,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# What `make run` needs: dockwatch and its own dependencies only (no test or lint tools).
+$(RUN_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
 
 # The benchmarks' extra: the DRF reference (Django, DRF, django-filter) the mirror is compared to.
 $(BENCH_STAMP): $(STAMP)
@@ -41,7 +49,7 @@ promtool:
 wrk:
 	bash scripts/install-wrk.sh
 
-run: install
+run: $(RUN_STAMP)
 	bash scripts/ensure-redis.sh
 	$(BIN)/dockwatch run
 

@@ -246,3 +246,17 @@ def test_the_readme_names_the_real_commands() -> None:
     for target in ("run", "test", "demo"):
         assert f"make {target}" in README
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), target
+
+
+def test_make_run_installs_no_test_or_lint_tools() -> None:
+    """``make run``'s install step is dockwatch alone; the dev extra is ``make install``'s."""
+    printed = subprocess.run(
+        ["make", "--dry-run", "--always-make", "run"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    installs = [line for line in printed.splitlines() if "pip install" in line and "-e" in line]
+    assert installs, printed
+    assert all("[dev" not in line for line in installs), installs
