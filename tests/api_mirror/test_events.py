@@ -47,8 +47,16 @@ def base(engine: Engine, fanout: StreamFanout) -> Iterator[str]:
         yield url
 
 
-def publish(client: redis.Redis, stream: str, subject: str, kind: str = DOCKED) -> str:
-    event = {"specversion": "1.0", "id": f"id-{subject}", "type": kind, "subject": subject}
+def publish(
+    client: redis.Redis, stream: str, subject: str, kind: str = DOCKED, station: int = 4
+) -> str:
+    event = {
+        "specversion": "1.0",
+        "id": f"id-{subject}",
+        "type": kind,
+        "subject": subject,
+        "data": {"docking_event": {"space_station": {"id": station, "name": f"Station {station}"}}},
+    }
     return str(client.xadd(stream, {"event": compact_json(event)}).decode())
 
 
@@ -82,7 +90,8 @@ def test_each_notification_is_an_event_with_the_entry_id_its_type_and_one_line_j
 
     assert headers["content-type"].startswith("text/event-stream")
     assert [(e.id, e.event) for e in events] == [(first, DOCKED), (second, UNDOCKED)]
-    assert events[0].json() == {"specversion": "1.0", "id": "id-1", "type": DOCKED, "subject": "1"}
+    assert events[0].json()["id"] == "id-1"
+    assert events[0].json()["type"] == DOCKED
     assert "\n" not in events[0].data
 
 
@@ -111,6 +120,22 @@ def test_types_filters_by_cloudevent_type(
         [event] = client.take(1)
 
     assert (event.id, event.event) == (wanted, UNDOCKED)
+
+
+def test_station_keeps_only_that_stations_notifications_by_id_or_name(
+    base: str, redis_client: redis.Redis, stream: str
+) -> None:
+    with ExitStack() as stack:
+        by_id = Client(stack, f"{base}/events?station=18")
+        by_name = Client(stack, f"{base}/events?station=station%2018&types={UNDOCKED}")
+        publish(redis_client, stream, "1", station=4)
+        docked = publish(redis_client, stream, "2", station=18)
+        undocked = publish(redis_client, stream, "2", UNDOCKED, station=18)
+        seen_by_id = [e.id for e in by_id.take(2)]
+        [seen_by_name] = by_name.take(1)
+
+    assert seen_by_id == [docked, undocked]
+    assert seen_by_name.id == undocked
 
 
 def test_an_idle_connection_gets_keep_alive_comments(base: str) -> None:

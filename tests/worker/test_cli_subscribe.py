@@ -13,6 +13,7 @@ from typing import Any
 import redis
 from click.testing import CliRunner
 
+from models.fleet.stream import DOCKED
 from tests.cli_helpers import cli_env, start_cli
 from tests.conftest import REDIS_URL
 from tests.worker.notifications import free_port, group_pending
@@ -46,6 +47,32 @@ def test_subscribe_prints_one_json_line_per_event_and_acknowledges_it(
     assert [json.loads(line)["id"] for line in lines] == ids
     assert group_pending(redis_client, stream, "cli") == 0
     assert result.stderr.startswith(f"dockwatch: listening on stream '{stream}' as group 'cli'")
+
+
+def test_station_prints_only_that_stations_notifications_and_acknowledges_all(
+    redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    stream = f"{redis_prefix}:events"
+    publish(redis_client, stream, "0")  # no data: never a station's
+    for subject, station in (("1", "Tiangong"), ("2", "International Space Station")):
+        docking = {"space_station": {"id": len(station), "name": station}}
+        event = {"id": f"id-{subject}", "type": DOCKED, "data": {"docking_event": docking}}
+        redis_client.xadd(stream, {"event": json.dumps(event)})
+
+    result = subscribe(
+        stream,
+        "--group",
+        "iss",
+        "--from-start",
+        "--station",
+        "international space station",
+        "--count",
+        "1",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert [json.loads(line)["id"] for line in result.stdout.splitlines()] == ["id-2"]
+    assert group_pending(redis_client, stream, "iss") == 0
 
 
 def test_subscribe_again_with_the_same_group_resumes_after_what_it_printed(

@@ -15,6 +15,8 @@ import click
 import redis
 
 from models.fleet.redis_client import make_redis
+from models.fleet.stream import NOTIFICATION_TYPES
+from models.fleet.subscription import NotificationFilter
 from models.support.compact_json import compact_json
 from models.support.redact import redact_url
 from settings import load_settings
@@ -68,11 +70,42 @@ def _named(value: str, option: str) -> str:
 )
 @click.option("--consumer", default=None, help="Consumer name in the group [default: host name].")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Exit after N events.")
+@click.option(
+    "--station",
+    "stations",
+    multiple=True,
+    help="Only this space station's notifications (an id or a name; repeat for several).",
+)
+@click.option(
+    "--vehicle",
+    "vehicles",
+    multiple=True,
+    help="Only this spacecraft's notifications (an id or a name; repeat for several).",
+)
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    type=click.Choice(NOTIFICATION_TYPES),
+    help="Only notifications of this CloudEvent type (repeat for several).",
+)
 @one_line_errors
 def subscribe_command(
-    group: str, from_start: bool, consumer: str | None, count: int | None
+    group: str,
+    from_start: bool,
+    consumer: str | None,
+    count: int | None,
+    stations: tuple[str, ...],
+    vehicles: tuple[str, ...],
+    types: tuple[str, ...],
 ) -> None:
-    """Print notifications as JSON lines as they arrive, acknowledging each one printed."""
+    """Print notifications as JSON lines as they arrive, acknowledging each one printed.
+
+    With ``--station``/``--vehicle``/``--type`` the others are acknowledged without being
+    printed (the group is this subscriber's: use one group per filter), and ``--count`` counts
+    printed lines.
+    """
+    wanted = NotificationFilter.parse(types=types, stations=stations, vehicles=vehicles)
     settings = load_settings()
     client = make_redis(settings.redis_url, socket_timeout=None)
     subscriber = Subscriber(
@@ -87,9 +120,11 @@ def subscribe_command(
     try:
         click.echo(listening_line(subscriber, subscriber.ensure_group()), err=True)
         for delivery in subscriber.events():
-            click.echo(compact_json(delivery.event))
+            shown = wanted.matches(delivery.event)
+            if shown:
+                click.echo(compact_json(delivery.event))
             subscriber.ack(delivery)
-            printed += 1
+            printed += shown
             if count is not None and printed >= count:
                 break
     except redis.RedisError as error:

@@ -1,12 +1,13 @@
 """``GET /events``: the notifications as Server-Sent Events, live from the Redis Stream.
 
 Each notification is one event: ``id:`` the stream entry id, ``event:`` the CloudEvent type,
-``data:`` the CloudEvent JSON on one line. ``Last-Event-ID`` (the header a browser's
-``EventSource`` sends when it reconnects, or ``?last_event_id=``) resumes after that entry from
-the retained stream (``0`` replays everything retained); ``?types=`` (a comma list) keeps only
-those CloudEvent types; an idle connection gets a ``: keep-alive`` comment every
-``keepalive_seconds``. Without Redis the rest of the mirror serves and this route answers 503
-``{"detail": "…"}`` (one line).
+``data:`` the CloudEvent JSON on one line. ``Last-Event-ID`` (the header a browser's ``EventSource``
+sends when it reconnects, or ``?last_event_id=``) resumes after that entry from the retained stream
+(``0`` replays everything retained); ``?types=`` (a comma list) keeps only those CloudEvent types,
+``?station=`` and ``?vehicle=`` (comma lists of ids or names) only the notifications of those space
+stations or spacecraft (``models.fleet.subscription``); an idle connection gets a ``: keep-alive``
+comment every ``keepalive_seconds``. Without Redis the rest of the mirror serves and this route
+answers 503 ``{"detail": "…"}`` (one line).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from starlette.responses import Response
 from api_mirror.drf.renderer import json_response
 from api_mirror.live.fanout import Listener, StreamFanout
 from models.fleet.stream import StreamEntry, entry_id_key, is_entry_id
+from models.fleet.subscription import NotificationFilter
 from models.support.redact import redact_url
 
 DEFAULT_KEEPALIVE_SECONDS = 15.0
@@ -45,8 +47,8 @@ def _sse(entry: StreamEntry) -> ServerSentEvent:
     return ServerSentEvent(data=entry.data, event=entry.type, id=entry.entry_id)
 
 
-def _shown(entry: StreamEntry, wanted: set[str]) -> bool:
-    return entry.event is not None and (not wanted or entry.type in wanted)
+def _shown(entry: StreamEntry, wanted: NotificationFilter) -> bool:
+    return entry.event is not None and wanted.matches(entry.event)
 
 
 def _keepalive() -> ServerSentEvent:
@@ -62,7 +64,12 @@ async def stream_events(request: Request) -> Response:
     if after is not None and not is_entry_id(after.strip()):
         detail = "Last-Event-ID must be a stream entry id such as 1735689600000-0, or 0"
         return json_response(400, {"detail": detail})
-    wanted = {t.strip() for t in request.query_params.get("types", "").split(",") if t.strip()}
+    query = request.query_params
+    wanted = NotificationFilter.parse(
+        types=query.getlist("types"),
+        stations=query.getlist("station"),
+        vehicles=query.getlist("vehicle"),
+    )
     fanout = feed.fanout
     try:
         listener = await fanout.subscribe()
@@ -81,7 +88,7 @@ async def _events(
     listener: Listener,
     backlog: list[StreamEntry],
     after: str | None,
-    wanted: set[str],
+    wanted: NotificationFilter,
 ) -> AsyncIterator[ServerSentEvent]:
     """The retained entries after ``after`` page by page, then the live ones, each once."""
     last = entry_id_key(after) if after is not None else None

@@ -1,0 +1,72 @@
+"""Which notifications a subscriber wants: CloudEvent types, space stations, vehicles.
+
+One filter for every reader of the stream (``/events``, ``dockwatch subscribe``, webhook endpoints),
+so ``?station=4`` and ``--station 4`` mean the same thing. A notification's ``data.docking_event``
+is the event's normal-mode 2.2.0 JSON; a station term matches its ``space_station`` and a vehicle
+term its ``flight_vehicle.spacecraft`` — by id (``4``) or by name, case-insensitively
+(``International Space Station``, ``crew dragon endeavour``). Terms of one kind (a comma list or
+repeated values) are alternatives (any matches); kinds combine (all must match); an empty kind keeps
+everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+
+def _terms(values: Iterable[str]) -> frozenset[str]:
+    """Comma lists (``"4, 18"``) and repeated values as one set of case-folded terms."""
+    return frozenset(
+        term.strip().casefold() for value in values for term in value.split(",") if term.strip()
+    )
+
+
+def _names(thing: Any) -> set[str]:
+    """The id and the name of an LL2 object, case-folded (nothing for a missing object)."""
+    if not isinstance(thing, Mapping):
+        return set()
+    return {str(thing[key]).casefold() for key in ("id", "name") if thing.get(key) is not None}
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationFilter:
+    """Terms of each kind as case-folded strings; ``matches`` takes a CloudEvent dict."""
+
+    types: frozenset[str] = frozenset()
+    stations: frozenset[str] = frozenset()
+    vehicles: frozenset[str] = frozenset()
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        types: Iterable[str] = (),
+        stations: Iterable[str] = (),
+        vehicles: Iterable[str] = (),
+    ) -> NotificationFilter:
+        """The filter for comma lists or repeated values of each kind (types match exactly)."""
+        wanted = frozenset(t.strip() for value in types for t in value.split(",") if t.strip())
+        return cls(wanted, _terms(stations), _terms(vehicles))
+
+    @property
+    def everything(self) -> bool:
+        """True when the filter keeps every notification."""
+        return not (self.types or self.stations or self.vehicles)
+
+    def matches(self, event: Mapping[str, Any]) -> bool:
+        """Whether the CloudEvent ``event`` passes every kind of term."""
+        if self.types and event.get("type") not in self.types:
+            return False
+        if not (self.stations or self.vehicles):
+            return True
+        data = event.get("data")
+        docking = data.get("docking_event") if isinstance(data, Mapping) else None
+        if not isinstance(docking, Mapping):
+            return False
+        if self.stations and not self.stations & _names(docking.get("space_station")):
+            return False
+        vehicle = docking.get("flight_vehicle")
+        craft = vehicle.get("spacecraft") if isinstance(vehicle, Mapping) else None
+        return not self.vehicles or bool(self.vehicles & _names(craft))
