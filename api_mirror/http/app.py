@@ -35,7 +35,7 @@ from api_mirror.http.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.http.metrics import MetricsMiddleware, MirrorMetrics
 from api_mirror.http.routes import docking_events, events, live, operations
 from api_mirror.http.routes.events import EventFeed
-from api_mirror.live.page import DOCKED_FRAGMENT_PATH
+from api_mirror.live.page import DOCKED_FRAGMENT_PATH, RECENT_PATH, TIMELINE_FRAGMENT_PATH
 from api_mirror.openapi.document import build_document
 from api_mirror.read.answer_cache import ResponseCache
 from api_mirror.read.current import Snapshots
@@ -163,6 +163,8 @@ def create_app(
     app.add_route("/events", events.stream_events, methods=["GET"])
     app.add_route("/", live.live_page, methods=["GET"])
     app.add_route(DOCKED_FRAGMENT_PATH, live.docked_fragment, methods=["GET"])
+    app.add_route(TIMELINE_FRAGMENT_PATH, live.timeline_fragment, methods=["GET"])
+    app.add_route(RECENT_PATH, live.recent_notifications, methods=["GET"])
     app.add_exception_handler(StarletteHTTPException, _not_found)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Added last, so it runs first: a cached answer skips the framework and the middleware above.

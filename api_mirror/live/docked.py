@@ -28,16 +28,20 @@ class Docked:
     since: dt.datetime
 
 
-def _docked(graph: EventGraph) -> Docked:
+def placement(graph: EventGraph) -> tuple[str, str, str]:
+    """An event's station, port and vehicle names (``unknown`` for a missing one)."""
     station = graph.space_station or graph.location_station
     vehicle = graph.spacecraft.name if graph.spacecraft else None
-    return Docked(
-        event_id=graph.event.id,
-        station=(station.name if station else None) or UNKNOWN,
-        port=(graph.location.name if graph.location else None) or UNKNOWN,
-        vehicle=vehicle or UNKNOWN,
-        since=graph.event.docking,
+    return (
+        (station.name if station else None) or UNKNOWN,
+        (graph.location.name if graph.location else None) or UNKNOWN,
+        vehicle or UNKNOWN,
     )
+
+
+def _docked(graph: EventGraph) -> Docked:
+    station, port, vehicle = placement(graph)
+    return Docked(graph.event.id, station, port, vehicle, graph.event.docking)
 
 
 def docked_now(session: Session) -> list[Docked]:

@@ -104,6 +104,11 @@ class StreamFanout:
         reply: Any = await self._bind().xrange(self.stream, min=f"({after}", max="+", count=count)
         return _parsed(reply)
 
+    async def latest(self, count: int) -> list[StreamEntry]:
+        """The newest ``count`` retained entries, oldest first; raises redis.RedisError."""
+        reply: Any = await self._bind().xrevrange(self.stream, count=count)
+        return _parsed(reply)[::-1]
+
     async def _read(self, ready: asyncio.Event) -> None:
         reader = make_async_redis(self.redis_url, socket_timeout=None)
         try:

@@ -5,7 +5,10 @@ phones). The docked list is rendered here, server-side, both in the page and as 
 the page fetches again after each notification, so one renderer draws it. The script opens
 ``EventSource('/events')`` (and opens it again, resuming after the last event seen, when an error
 answer closed it), prepends each notification to the log and redraws the list; the
-"for how long" cells tick every second from their ``data-since`` (Unix milliseconds).
+"for how long" cells tick every second from their ``data-since`` (Unix milliseconds). Below the
+list, the history picture (``api_mirror.live.timeline``) is fetched again after each notification
+and every minute. When the page opens, the latest notifications retained in the stream are shown
+first (``/live/recent``) and the live feed resumes after the newest of them.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from models.ll2.formats import format_instant
 
 EVENT_PATH = "/2.2.0/docking_event/{}/"
 DOCKED_FRAGMENT_PATH = "/live/docked"
+TIMELINE_FRAGMENT_PATH = "/live/timeline"
+RECENT_PATH = "/live/recent"
 
 
 def span(seconds: float) -> str:
@@ -64,12 +69,18 @@ def render_docked(docked: Sequence[Docked], now: dt.datetime) -> str:
     return "".join(parts)
 
 
-def render_page(docked: Sequence[Docked], now: dt.datetime, types: Sequence[str]) -> str:
-    """The whole page; ``types`` are the notification types the script listens for."""
+def render_page(
+    docked: Sequence[Docked], now: dt.datetime, types: Sequence[str], timeline: str = ""
+) -> str:
+    """The whole page; ``types`` are the notification types the script listens for, ``timeline``
+    the history picture's fragment (``api_mirror.live.timeline``)."""
     return (
         PAGE.replace("{{docked}}", render_docked(docked, now))
         .replace("{{types}}", json.dumps(list(types)).replace("<", "\\u003c"))
         .replace("{{fragment}}", DOCKED_FRAGMENT_PATH)
+        .replace("{{timeline_fragment}}", TIMELINE_FRAGMENT_PATH)
+        .replace("{{recent}}", RECENT_PATH)
+        .replace("{{timeline}}", timeline)
     )
 
 
@@ -92,6 +103,17 @@ PAGE = """<!DOCTYPE html>
   #log li { padding: .4rem 0; border-bottom: 1px solid #8884; overflow-wrap: anywhere; }
   .kind { font-weight: 600; margin-right: .4rem; }
   .empty { opacity: .8; }
+  .range { font-size: .85rem; margin: .2rem 0 .6rem; }
+  .range a[aria-current] { font-weight: 600; text-decoration: none; }
+  figure.timeline { margin: 0 0 1rem; }
+  figcaption { font-weight: 600; margin-bottom: .2rem; }
+  svg text { font-size: 12px; fill: currentColor; }
+  .tick { stroke: #8886; }
+  .tick-label { opacity: .7; }
+  .port { font-weight: 600; }
+  .stay rect { fill: #4a7fb5; }
+  .stay.open rect { fill: #2e9d5b; }
+  .stay text { fill: #fff; }
   @media (max-width: 36rem) {
     th:nth-child(3), td:nth-child(3) { display: none; }
     body { padding: .6rem; }
@@ -105,6 +127,8 @@ PAGE = """<!DOCTYPE html>
 </header>
 <main>
   <div id="docked">{{docked}}</div>
+  <h2>Who was docked where</h2>
+  {{timeline}}
   <h2>Notifications</h2>
   <ul id="log"><li class="empty" id="quiet">None yet: they appear here as they arrive.</li></ul>
 </main>
@@ -137,9 +161,19 @@ async function redraw() {
       document.getElementById("docked").innerHTML = await answer.text();
       tick();
     }
+    await redrawTimeline();
   } catch (error) {
     state.textContent = "could not refresh the list: " + error;
   }
+}
+
+// The history picture, for the window the page shows; open stays grow to now on each redraw.
+async function redrawTimeline() {
+  const shown = document.getElementById("timeline");
+  if (!shown) return;
+  const days = encodeURIComponent(shown.dataset.days);
+  const answer = await fetch("{{timeline_fragment}}?days=" + days, {cache: "no-store"});
+  if (answer.ok) shown.outerHTML = await answer.text();
 }
 
 function note(entryId, ce) {
@@ -189,8 +223,25 @@ function connect() {
   }
 }
 
-connect();
+// The latest notifications retained in the stream first, then live ones resuming after them.
+async function start() {
+  try {
+    const answer = await fetch("{{recent}}", {cache: "no-store"});
+    if (answer.ok) {
+      for (const entry of await answer.json()) {
+        note(entry.id, entry.event);
+        lastId = entry.id;
+      }
+    }
+  } catch (error) {
+    state.textContent = "could not read the latest notifications: " + error;
+  }
+  connect();
+}
+
+start();
 setInterval(tick, 1000);
+setInterval(() => redrawTimeline().catch(() => {}), 60000);
 </script>
 </body>
 </html>
