@@ -48,6 +48,7 @@ class Cors:
         self.app = app
         self.any_origin = ANY_ORIGIN in origins
         self.origins = frozenset(origins)
+        self._any_headers = [_EXPOSE, (_ALLOW_ORIGIN, ANY_ORIGIN.encode("latin-1"))]
 
     def _allowed(self, headers: Headers) -> str | None:
         if self.any_origin:
@@ -59,14 +60,19 @@ class Cors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = Headers(scope=scope)
-        if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
-            await self._preflight(headers, send)
-            return
-        allowed = self._allowed(headers)
-        added = [_EXPOSE]
-        if allowed is not None:
-            added.append((_ALLOW_ORIGIN, allowed.encode("latin-1")))
+        if scope["method"] == "OPTIONS":
+            headers = Headers(scope=scope)
+            if "access-control-request-method" in headers:
+                await self._preflight(headers, send)
+                return
+        # With any origin allowed, the request's headers need no reading (the fast path's hits).
+        if self.any_origin:
+            added = self._any_headers
+        else:
+            origin = Headers(scope=scope).get("origin")
+            added = [_EXPOSE]
+            if origin is not None and origin in self.origins:
+                added.append((_ALLOW_ORIGIN, origin.encode("latin-1")))
         vary_origin = not self.any_origin
 
         async def with_cors(message: Message) -> None:
