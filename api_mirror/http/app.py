@@ -8,6 +8,8 @@ OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), n
 ``fastapi-offline`` package ships them), so it works without the internet. At startup the app
 builds its snapshot of the data and starts the watcher that keeps it current
 (``api_mirror.read.watcher``); ``FastPath`` answers repeated requests before the framework runs.
+Beside the docking-event routes, upstream's API root (``/2.2.0/``) and ``/2.2.0/api-throttle/``
+answer as upstream's; ``Cors`` wraps the whole stack, so every answer carries CORS headers.
 """
 
 from __future__ import annotations
