@@ -42,6 +42,31 @@ def _is_versioned_api_root(url: str) -> bool:
     )
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(text: str) -> str | None:
+    """``text`` as a browser serialises an origin, or None if it is not an http(s) origin."""
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if (
+        scheme not in _DEFAULT_PORTS
+        or not host
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        return None
+    shown = f"[{host}]" if ":" in host else host
+    default = port is None or port == _DEFAULT_PORTS[scheme]
+    return f"{scheme}://{shown}" + ("" if default else f":{port}")
+
+
 class Settings(BaseSettings):
     """Every knob dockwatch reads; see the README's settings table."""
 
@@ -84,6 +109,13 @@ class Settings(BaseSettings):
     mirror_check_seconds: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
     # The mirror's memory for rendered events (MiB); beyond it pages read them from the database.
     mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 64
+    # Origins browser apps may read the mirror from: * (any) or a comma-separated list.
+    cors_origins: str = "*"
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        """``DOCKWATCH_CORS_ORIGINS`` as the mirror takes it: ``("*",)`` or exact origins."""
+        return tuple(self.cors_origins.split(","))
 
     def secrets(self) -> list[str]:
         """The API token and every password in a configured URL, to keep out of any text."""
@@ -130,6 +162,22 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
             raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
         return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _cors_origins_are_origins(cls, value: str) -> str:
+        # Browsers send an origin as scheme://host[:port], lower case, no default port, no
+        # slash: each entry is brought to that form, so that it can match.
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        if entries == ["*"]:
+            return "*"
+        origins = [_origin(entry) for entry in entries]
+        if not origins or None in origins:
+            raise ValueError(
+                "must be * or a comma-separated list of origins such as "
+                "https://app.example.com,http://localhost:3000 (scheme://host[:port], no path)"
+            )
+        return ",".join(origin for origin in origins if origin is not None)
 
     @field_validator("redis_url")
     @classmethod

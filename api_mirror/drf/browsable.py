@@ -55,7 +55,9 @@ class Page:
     ``full_path`` is the request's path and query as Django's ``get_full_path`` writes them;
     ``headers`` are the response headers DRF lists (``Content-Type`` included); ``body`` is the
     JSON answer and ``status`` its status; ``name`` the view's name (``Docking Event List``);
-    ``list_path`` the list route's path, for the breadcrumbs.
+    ``list_path`` the list route's path, for the breadcrumbs. ``crumbs`` (name, path) replace
+    those breadcrumbs when given (the API root's views list theirs); ``description`` is the
+    view's description, shown under its name as DRF shows it (blank lines part paragraphs).
     """
 
     method: str
@@ -66,6 +68,8 @@ class Page:
     indent: int | None
     name: str
     list_path: str
+    crumbs: tuple[tuple[str, str], ...] = ()
+    description: str = ""
 
 
 def linked_json(text: str) -> str:
@@ -113,11 +117,21 @@ def _pager(body: Any) -> str:
 
 def _breadcrumbs(page: Page) -> str:
     path = page.full_path.partition("?")[0]
-    crumbs = [("Docking Event List", page.list_path)]
-    if path != page.list_path:
+    crumbs = list(page.crumbs) or [("Docking Event List", page.list_path)]
+    if not page.crumbs and path != page.list_path:
         crumbs.append((page.name, path))
     items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in crumbs)
     return f'<nav aria-label="breadcrumbs"><ol class="breadcrumb">{items}</ol></nav>'
+
+
+def _description(text: str) -> str:
+    if not text:
+        return ""
+    paragraphs = "".join(
+        "<p>" + "<br>".join(escape(line) for line in part.splitlines()) + "</p>"
+        for part in text.split("\n\n")
+    )
+    return f'<div class="description">{paragraphs}</div>\n'
 
 
 def render_page(page: Page) -> bytes:
@@ -142,7 +156,7 @@ def render_page(page: Page) -> bytes:
 <main>
 <div class="formats">GET as{formats}</div>
 <h1>{escape(page.name)}</h1>
-{_pager(page.body)}
+{_description(page.description)}{_pager(page.body)}
 <div class="request-info"><pre id="request-info"><b>{escape(page.method)}</b> \
 {escape(page.full_path)}</pre></div>
 <div class="response-info"><pre id="response-info">{_response_html(page)}</pre></div>

@@ -15,6 +15,7 @@ or the browsable page with the JSON answer's status and headers.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -67,6 +68,20 @@ _PATH_SAFE = "/:@&+$,-_.!~*'()"
 _QUERY_SAFE = "/#%[]=:;$&()+,!?*@'~"
 
 
+@dataclass(frozen=True, slots=True)
+class PageShape:
+    """What differs between views besides the body: the ``Allow`` header the answers (and the
+    page's header lines) carry, the page's breadcrumbs (empty: the docking-event ones) and the
+    view's description."""
+
+    allow: str = VIEW_HEADERS["Allow"]
+    crumbs: tuple[tuple[str, str], ...] = ()
+    description: str = ""
+
+
+DOCKING_PAGE = PageShape()
+
+
 def suffix_of(request: Request) -> str | None:
     """The format named by the URL's suffix, if the route has one."""
     value = request.path_params.get("format")
@@ -109,20 +124,28 @@ def media_type(representation: Representation) -> str:
 
 
 def content(
-    request: Request, representation: Representation, name: str, status: int, body: Any
+    request: Request,
+    representation: Representation,
+    name: str,
+    status: int,
+    body: Any,
+    *,
+    shown: PageShape = DOCKING_PAGE,
 ) -> bytes:
-    """The answer's bytes: the JSON, or the browsable page showing it."""
+    """The answer's bytes: the JSON, or the browsable page showing it (as ``shown`` says)."""
     if not representation.html:
         return json_bytes(body, representation.indent)
     page = Page(
         method=request.method,
         full_path=full_path(request),
         status=status,
-        headers={**VIEW_HEADERS, "Content-Type": JSON_MEDIA_TYPE},
+        headers={**VIEW_HEADERS, "Allow": shown.allow, "Content-Type": JSON_MEDIA_TYPE},
         body=body,
         indent=representation.indent,
         name=name,
         list_path=f"{API_ROOT}/docking_event/",
+        crumbs=shown.crumbs,
+        description=shown.description,
     )
     return render_page(page)
 
@@ -134,14 +157,21 @@ def respond(
     status: int,
     body: Any,
     headers: Mapping[str, str] | None = None,
+    *,
+    shown: PageShape = DOCKING_PAGE,
 ) -> Response:
     """An answer in the negotiated form with the view headers; HEAD keeps headers, drops body."""
-    data = content(request, representation, name, status, body)
+    data = content(request, representation, name, status, body, shown=shown)
     head = request.method == "HEAD"
     response = Response(
         b"" if head else data,
         status_code=status,
-        headers={**VIEW_HEADERS, **(headers or {}), "Content-Type": media_type(representation)},
+        headers={
+            **VIEW_HEADERS,
+            "Allow": shown.allow,
+            **(headers or {}),
+            "Content-Type": media_type(representation),
+        },
     )
     if head:
         response.headers["Content-Length"] = str(len(data))

@@ -8,12 +8,14 @@ OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), n
 ``fastapi-offline`` package ships them), so it works without the internet. At startup the app
 builds its snapshot of the data and starts the watcher that keeps it current
 (``api_mirror.read.watcher``); ``FastPath`` answers repeated requests before the framework runs.
+Beside the docking-event routes, upstream's API root (``/2.2.0/``) and ``/2.2.0/api-throttle/``
+answer as upstream's; ``Cors`` wraps the whole stack, so every answer carries CORS headers.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -30,10 +32,11 @@ from starlette.types import Receive, Scope, Send
 from api_mirror.drf import suffixes
 from api_mirror.drf.renderer import API_ROOT, json_response
 from api_mirror.http.context import MirrorContext
+from api_mirror.http.cors import ANY_ORIGIN, Cors
 from api_mirror.http.fast_path import FastPath
 from api_mirror.http.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.http.metrics import MetricsMiddleware, MirrorMetrics
-from api_mirror.http.routes import docking_events, events, live, operations
+from api_mirror.http.routes import api_root, docking_events, events, live, operations, throttle
 from api_mirror.http.routes.events import EventFeed
 from api_mirror.live.page import DOCKED_FRAGMENT_PATH, RECENT_PATH, TIMELINE_FRAGMENT_PATH
 from api_mirror.openapi.document import build_document
@@ -79,6 +82,7 @@ def create_app(
     check_seconds: float | None = DEFAULT_CHECK_SECONDS,
     hints: Hints | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
+    cors_origins: Sequence[str] = (ANY_ORIGIN,),
 ) -> FastAPI:
     """The mirror app over ``engine``.
 
@@ -90,7 +94,8 @@ def create_app(
     snapshot then moves only on ``hints`` or an explicit ``app.state.mirror.snapshots.refresh()``),
     ``hints`` where writers announce new versions, ``cache_bytes`` the cap of the templates kept
     in memory (beyond it, pages read the templates they miss from the database); whole answers
-    kept for repeats get a quarter of that again.
+    kept for repeats get a quarter of that again. ``cors_origins`` are the origins browser apps
+    may read the mirror from (``("*",)``: any; see ``api_mirror.http.cors``).
     """
     snapshots = Snapshots(engine, TemplateCache(cache_bytes))
     watcher = SnapshotWatcher(snapshots, interval=check_seconds, hints=hints)
@@ -154,6 +159,12 @@ def create_app(
         (docking_events.DETAIL_PATH, docking_events.detail_event),
         (f"{API_ROOT}/docking_event", docking_events.append_slash),
         (f"{API_ROOT}/docking_event/{{ident}}", docking_events.append_slash),
+        (api_root.ROOT_PATH, api_root.api_root),
+        (api_root.ROOT_SUFFIX_PATH, api_root.api_root),
+        (API_ROOT, docking_events.append_slash),
+        (throttle.THROTTLE_PATH, throttle.api_throttle),
+        (throttle.THROTTLE_SUFFIX_PATH, throttle.api_throttle),
+        (f"{API_ROOT}/api-throttle", docking_events.append_slash),
     ]
     for path, handler in routes:
         app.router.routes.append(Route(path, _AnyMethod(handler), methods=None))
@@ -169,4 +180,7 @@ def create_app(
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     # Added last, so it runs first: a cached answer skips the framework and the middleware above.
     app.add_middleware(FastPath, context=context, metrics=metrics)
+    # CORS wraps the whole stack, the framework's error middleware included: every answer has it.
+    build_stack = app.build_middleware_stack
+    app.build_middleware_stack = lambda: Cors(build_stack(), cors_origins)  # type: ignore[method-assign]
     return app

@@ -9,11 +9,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import socket
+from collections.abc import Sequence
 
 import uvicorn
 from sqlalchemy.engine import Engine
 
 from api_mirror.http.app import DEFAULT_UPSTREAM, create_app
+from api_mirror.http.cors import ANY_ORIGIN
 from api_mirror.http.fleet_metrics import FleetRedis
 from api_mirror.http.routes.events import DEFAULT_KEEPALIVE_SECONDS, EventFeed
 from api_mirror.live.fanout import StreamFanout
@@ -41,10 +43,12 @@ def serve(
     hints: Hints | None = None,
     cache_bytes: int = DEFAULT_MAX_BYTES,
     log_level: str = "info",
+    cors_origins: Sequence[str] = (ANY_ORIGIN,),
 ) -> None:
     """Serve the mirror on ``listener`` (a bound, listening TCP socket) in the foreground;
     ``/events`` reads ``stream`` on the Redis at ``redis_url`` (None: it answers 503), and
-    ``/metrics`` reads the fleet's counters under ``key_prefix`` there too."""
+    ``/metrics`` reads the fleet's counters under ``key_prefix`` there too; ``cors_origins`` are
+    the origins browser apps may read it from (``("*",)``: any)."""
     feed = fleet_redis = None
     if redis_url is not None:
         feed = EventFeed(StreamFanout(redis_url, stream), keepalive_seconds)
@@ -61,6 +65,7 @@ def serve(
         check_seconds=check_seconds,
         hints=hints,
         cache_bytes=cache_bytes,
+        cors_origins=cors_origins,
     )
     # proxy_headers=False: forwarded headers are the app's decision (trust_proxy), not uvicorn's.
     config = uvicorn.Config(app, log_level=log_level, proxy_headers=False)

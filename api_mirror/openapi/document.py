@@ -3,7 +3,8 @@
 The docking-event routes read the raw query string on purpose (upstream's leniency, never a
 422), so FastAPI could not describe them: their parameters are listed here from the names the
 mirror accepts (``api_mirror.drf.params``) with upstream's descriptions, and their answers refer to
-the 2.2.0 schemas of ``ll2_schemas`` under upstream's names. The operator routes (``/status``,
+the 2.2.0 schemas of ``ll2_schemas`` under upstream's names. The routes clients call around
+them (the API root ``/2.2.0/`` and ``/2.2.0/api-throttle/``), the operator routes (``/status``,
 ``/healthz``, ``/metrics``), the notification feed ``/events`` and the live page ``/`` follow.
 ``build_document`` returns a fresh dict (FastAPI serves it at ``/openapi.json``).
 """
@@ -25,7 +26,9 @@ DESCRIPTION = (
     "API's exact shape, filters and ordering (LL2 2.2.0), plus the operator routes. Query "
     "parameters are as lenient as upstream's: unknown ones and unknown ordering terms are "
     "ignored, a `limit`/`offset` that is not a whole number falls back to its default, and "
-    "only a bad filter value is a 400."
+    "only a bad filter value is a 400. Every answer carries CORS headers "
+    "(`Access-Control-Allow-Origin`, by default `*`) and preflights are answered, so browser apps "
+    "on other origins can read it."
 )
 _WORDS = {"gt": "greater than", "gte": "greater than or equal to", "lt": "less than"}
 _WORDS["lte"] = "less than or equal to"
@@ -182,6 +185,64 @@ def _docking_paths() -> dict[str, Schema]:
     }
 
 
+def _plain_view(summary: str, body: Schema, parameters: list[Schema]) -> Schema:
+    """A view with DRF's default methods: GET (and HEAD), OPTIONS (its metadata), else 405."""
+    ok = {
+        "description": "The JSON body; with ?format=api (or Accept: text/html) the browsable page.",
+        "content": {"application/json": {"schema": body}, **_BROWSABLE},
+    }
+    refused = _json(ref("Detail"), "Any method but GET, HEAD, OPTIONS (Allow: GET, HEAD, OPTIONS).")
+    answers = {
+        "200": ok,
+        "404": _json(ref("Detail"), "A format no renderer has."),
+        "405": refused,
+        "406": _errors(406)["406"],
+    }
+    metadata = {**answers, "200": _json(ref("ViewMetadata"), "DRF's metadata for the view.")}
+    tags = ["api root"]
+    return {
+        "get": {"tags": tags, "summary": summary, "parameters": parameters, "responses": answers},
+        "options": {
+            "tags": tags,
+            "summary": "DRF's metadata: the view's name, description, renderers and parsers "
+            "(a CORS preflight is answered 204 instead).",
+            "parameters": parameters,
+            "responses": metadata,
+        },
+    }
+
+
+def _root_paths() -> dict[str, Schema]:
+    shared = [{"$ref": "#/components/parameters/format"}]
+    suffix: Schema = {
+        "name": "format",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "enum": ["json", "api"]},
+        "description": "A format suffix (`.json`, `.api`), as `?format=`.",
+    }
+    root = (
+        "Upstream's API root (DRF's DefaultRouter root): each upstream route and its list url; "
+        "the routes the mirror serves (docking_event, api-throttle) on the mirror, the rest on "
+        "upstream. `?format=` and a suffix are carried into every url."
+    )
+    quota = (
+        "Upstream's quota check, in its shape. The mirror does not throttle its clients: "
+        "`your_request_limit` is 2147483647 (no limit), `current_use` and `next_use_secs` are 0, "
+        "`ident` is the client's address as the mirror sees it."
+    )
+    return {
+        f"{API_ROOT}/": _plain_view(root, ref("ApiRoot"), shared),
+        f"{API_ROOT}/.{{format}}": _plain_view(
+            root + " Format-suffix route.", ref("ApiRoot"), [suffix, *shared]
+        ),
+        f"{API_ROOT}/api-throttle/": _plain_view(quota, ref("APIThrottle"), shared),
+        f"{API_ROOT}/api-throttle.{{format}}": _plain_view(
+            quota + " Format-suffix route.", ref("APIThrottle"), [suffix, *shared]
+        ),
+    }
+
+
 def _operator_paths() -> dict[str, Schema]:
     def get(tag: str, summary: str, responses: dict[str, Schema], **extra: Any) -> Schema:
         return {"get": {"tags": [tag], "summary": summary, "responses": responses, **extra}}
@@ -241,10 +302,11 @@ def build_document() -> dict[str, Any]:
         "info": {"title": "dockwatch mirror", "version": "2.2.0", "description": DESCRIPTION},
         "tags": [
             {"name": "docking events", "description": "Upstream's routes, as LL2 2.2.0."},
+            {"name": "api root", "description": "Upstream's API root and quota check, as 2.2.0."},
             {"name": "notifications", "description": "Dock and undock notifications, live."},
             {"name": "operations", "description": "Health, status and metrics."},
         ],
-        "paths": {**_docking_paths(), **_operator_paths()},
+        "paths": {**_docking_paths(), **_root_paths(), **_operator_paths()},
         "components": {
             "schemas": {**LL2_SCHEMAS, **OPERATOR_SCHEMAS},
             "parameters": parameters,

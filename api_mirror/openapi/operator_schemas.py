@@ -3,7 +3,8 @@
 Error bodies copy upstream's (DRF's): ``{"detail": …}`` for 404/405/406, a filter error object
 keyed by parameter for 400 (a bare list for a NUL in ``search``). ``StatusReport`` is
 ``/status`` (``models.store.status.read_status``): its documented keys are required; keys added
-later are allowed, so older clients keep working.
+later are allowed, so older clients keep working. ``ApiRoot``, ``APIThrottle`` (upstream's name
+for its quota object) and ``ViewMetadata`` (DRF's answer to OPTIONS) are the API root's views'.
 """
 
 from __future__ import annotations
@@ -49,6 +50,31 @@ _BUDGET = {
 }
 
 OPERATOR_SCHEMAS: dict[str, Schema] = {
+    "ApiRoot": {
+        "type": "object",
+        "description": "Each upstream route's prefix (such as `config/launcher`) and its list url.",
+        "additionalProperties": {"type": "string", "format": "uri"},
+        "required": ["docking_event", "api-throttle"],
+    },
+    "APIThrottle": strict_object(
+        {
+            "your_request_limit": {"type": "integer", "minimum": 1},
+            "limit_frequency_secs": {"type": "integer", "minimum": 1},
+            "current_use": {"type": "integer", "minimum": 0},
+            "next_use_secs": {"type": "integer", "minimum": 0},
+            "ident": {"type": "string"},
+        },
+        "Upstream's quota object; on the mirror: no limit, nothing used, no wait.",
+    ),
+    "ViewMetadata": strict_object(
+        {
+            "name": {"type": "string"},
+            "description": {"type": "string"},
+            "renders": {"type": "array", "items": {"type": "string"}},
+            "parses": {"type": "array", "items": {"type": "string"}},
+        },
+        "DRF's SimpleMetadata, the answer to OPTIONS.",
+    ),
     "Detail": strict_object(
         {"detail": TEXT}, "An error as upstream writes it (404, 405, 406, 503)."
     ),

@@ -186,6 +186,32 @@ def test_errors_and_operator_routes_match_the_document(
     document.check(refused.json(), document.answer(LIST, 405))
 
 
+def test_the_api_root_and_api_throttle_match_the_document(
+    client: TestClient, document: Document
+) -> None:
+    for url, path in [
+        ("/2.2.0/", "/2.2.0/"),
+        ("/2.2.0/?format=json", "/2.2.0/"),
+        ("/2.2.0/.json", "/2.2.0/.{format}"),
+        ("/2.2.0/api-throttle/", "/2.2.0/api-throttle/"),
+        ("/2.2.0/api-throttle.json", "/2.2.0/api-throttle.{format}"),
+    ]:
+        answer = client.get(url)
+        assert answer.status_code == 200, url
+        document.check(answer.json(), document.answer(path, 200))
+    for path in ("/2.2.0/", "/2.2.0/api-throttle/"):
+        metadata = client.options(path).json()
+        pointer = document.answer(path, 200).replace("/get/", "/options/")
+        document.check(metadata, pointer)
+        refused = client.delete(path)
+        assert refused.status_code == 405
+        document.check(refused.json(), document.answer(path, 405))
+        unknown = client.get(path + "?format=xml")
+        document.check(unknown.json(), document.answer(path, 404))
+    with pytest.raises(ValidationError):
+        document.check({"your_request_limit": 15}, document.schema("APIThrottle"))
+
+
 def test_the_docs_page_loads_swagger_ui_from_the_mirror_alone(client: TestClient) -> None:
     page = client.get("/docs")
     assert page.status_code == 200

@@ -50,6 +50,7 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
             check_seconds=settings.mirror_check_seconds,
             hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
             cache_bytes=settings.mirror_cache_mb * 1024 * 1024,
+            cors_origins=settings.cors_origin_list,
         )
 
 
