@@ -5,7 +5,9 @@ that every attempt, retries included, first spends from the shared ``RequestBudg
 its slot back when it never left: refused, unresolved, connect timed out), a 429/503
 ``Retry-After`` becomes a fleet-wide "not before", a request that never reached upstream after
 its retries extends the fleet-wide unreachable back-off, and every failure leaves as an error
-from ``worker.upstream.errors``. The API token travels only in the ``Authorization`` header: it is
+from ``worker.upstream.errors``. The client's timeout is one deadline per attempt, connect to the
+last byte (``worker.upstream.deadline``): an answer still arriving then is a failed attempt,
+retried like a 5xx. The API token travels only in the ``Authorization`` header: it is
 never put into a log line, an exception message or a repr. So do credentials in the upstream
 URL (``http://user:secret@host/2.2.0``): they become HTTP Basic auth and the client's base URL
 keeps none, because httpx would otherwise print them in its own request log lines.
@@ -23,6 +25,7 @@ import httpx
 
 from models.fleet.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
 from worker.upstream.budget import RequestBudget
+from worker.upstream.deadline import DeadlineExceeded, send_within
 from worker.upstream.errors import (
     PayloadError,
     UpstreamError,
@@ -75,6 +78,9 @@ def build_http_client(
     transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     """The process's single HTTP client: base URL, explicit timeouts, identifying headers.
+
+    ``timeout`` (seconds) bounds each network operation and, as ``UpstreamClient`` sends through
+    ``worker.upstream.deadline.send_within``, each request as a whole, connect to last byte.
 
     User information in ``base_url`` is sent as HTTP Basic auth (``credentials_as_auth``); the
     client's URLs carry none. ``transport`` replaces the network (``httpx.MockTransport`` in
@@ -216,13 +222,16 @@ class UpstreamClient:
         slot = self._budget.acquire()
         self.requests_made += 1
         try:
-            response = self._http.get(url, params=params)
+            response = send_within(self._http, self._http.build_request("GET", url, params=params))
         except NEVER_LEFT as error:
             self._budget.refund(slot)
             self.requests_made -= 1
             raise UpstreamUnreachable(
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
+        except DeadlineExceeded as error:
+            self._count(None)
+            raise UpstreamUnavailable(f"GET {_target(url)} failed: {error}") from error
         except httpx.TransportError as error:
             self._count(None)
             # Only the class name: some transport errors quote the offending header value.
