@@ -27,6 +27,7 @@ from models.fleet.counters import UPSTREAM_REQUESTS, SharedCounters, status_clas
 from worker.upstream.budget import RequestBudget
 from worker.upstream.deadline import DeadlineExceeded, send_within
 from worker.upstream.errors import (
+    NotJsonPayload,
     PayloadError,
     UpstreamError,
     UpstreamRejected,
@@ -34,14 +35,13 @@ from worker.upstream.errors import (
     UpstreamUnavailable,
     UpstreamUnreachable,
 )
+from worker.upstream.excerpt import body_excerpt
 from worker.upstream.retry import build_retrying, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
 PROJECT_URL = "https://github.com/dockwatch/dockwatch"
 LIST_PATH = "docking_event/"
-# Upstream's own 400 bodies are short; cap what we copy into a message all the same.
-_BODY_EXCERPT_CHARS = 200
 # Transport errors raised before a request was written: it cannot have reached upstream.
 # (httpx raises ConnectError for a refused connection and a name that does not resolve alike.)
 NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -101,6 +101,13 @@ def build_http_client(
         follow_redirects=False,  # upstream paths end in "/"; a redirect is a fault, not a detour
         transport=transport,
     )
+
+
+def _starts_as_json(content: bytes) -> bool:
+    """Whether a body that failed to parse began as a JSON object or array would (cut short),
+    or was empty, rather than being something else altogether (an HTML page)."""
+    start = content.lstrip()[:1]
+    return start in (b"", b"{", b"[")
 
 
 def _is_page(body: Any) -> bool:
@@ -252,6 +259,12 @@ class UpstreamClient:
         try:
             body = response.json()
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+            if not _starts_as_json(response.content):
+                kind = response.headers.get("content-type", "").split(";")[0].strip() or "a body"
+                raise NotJsonPayload(
+                    f"upstream answered {response.status_code} for GET {target} with {kind}, "
+                    f"not JSON: {body_excerpt(response) or '(empty)'}"
+                ) from error
             raise PayloadError(f"GET {target}: the body is not valid JSON") from error
         if not shape(body):
             raise PayloadError(f"GET {target}: the JSON does not have the expected shape")
@@ -282,7 +295,8 @@ class UpstreamClient:
             return UpstreamUnavailable(
                 f"upstream answered {status} for GET {target}", status=status
             )
-        excerpt = response.text[:_BODY_EXCERPT_CHARS]
+        excerpt = body_excerpt(response)
         return UpstreamRejected(
-            f"upstream answered {status} for GET {target}: {excerpt}", status=status
+            f"upstream answered {status} for GET {target}" + (f": {excerpt}" if excerpt else ""),
+            status=status,
         )
