@@ -35,7 +35,7 @@ from worker.notify.webhook_registry import register
 from worker.notify.webhooks import post_event
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import UpstreamClient, build_http_client
-from worker.upstream.deadline import DeadlineExceeded
+from worker.upstream.deadline import DeadlineExceeded, send_within
 from worker.upstream.errors import UpstreamUnavailable
 
 TIMEOUT = 1.0
@@ -67,6 +67,32 @@ def test_an_upstream_answer_trickling_past_the_timeout_is_a_failed_request(
 
     assert isinstance(raised.value.__cause__, DeadlineExceeded)
     assert upstream_client.requests_made == 1  # it reached upstream: it cost its request
+
+
+def test_the_deadline_holds_on_a_reused_keep_alive_connection(fake: FakeUpstream) -> None:
+    connects: list[str] = []
+
+    def get(http: httpx.Client) -> httpx.Response:
+        def trace(event: str, _info: dict[str, Any]) -> None:
+            if event == "connection.connect_tcp.complete":
+                connects.append(event)
+
+        request = http.build_request("GET", "/docking_event/?limit=1")
+        request.extensions["trace"] = trace  # send_within chains a caller's trace
+        return send_within(http, request)
+
+    with httpx.Client(base_url=fake.base_url, timeout=TIMEOUT) as http:
+        first = get(http)
+        fake.faults.dribble(parts=20, interval=0.2)
+        with pytest.raises(DeadlineExceeded, match="no complete answer within 1 s"):
+            get(http)
+        reused = len(connects) == 1  # the trickled answer came on the first one's connection
+        again = get(http)
+
+    assert reused
+    assert first.json() == again.json()
+    assert len(connects) == 2  # the cut connection was dropped, not reused
+    assert fake.log.count() == 3
 
 
 def test_a_deadline_failure_is_retried_per_policy_and_a_whole_answer_then_wins(

@@ -11,10 +11,10 @@ largest of the values httpx holds for it, so the client's ``timeout=t`` means t 
   blocked on a trickling server. The socket is known from the connect (httpx's documented
   ``trace`` request extension) or, on a reused keep-alive connection, once the status line and
   headers are in (the ``network_stream`` response extension);
-- an exchange that ran past its deadline (a failed connect excepted: it stays a connect error,
-  the request never left) raises ``DeadlineExceeded`` (an
-  ``httpx.TimeoutException``, so callers treating timeouts as transport failures need no change),
-  whether the watchdog cut it or it finished a moment too late; its answer is dropped.
+- an exchange that ran past its deadline raises ``DeadlineExceeded`` (an
+  ``httpx.TimeoutException``: callers treating timeouts as transport failures need no change),
+  whether the watchdog cut it or it finished a moment too late; its answer is dropped. A failed
+  connect stays the connect error it is (the request never left).
 
 Not covered: name resolution (the operating system's resolver takes no timeout).
 """
