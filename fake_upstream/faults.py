@@ -3,9 +3,10 @@
 Each request takes the first queued fault for its route (and, for a fault with ``query``, for
 exactly that set of query parameters), which then counts one use (a fault with ``times=None``
 stays until cleared). A fault answers an error status (5xx with a small HTML
-page, 429 with ``Retry-After``), delays the answer, cuts the body short, adds or drops a field,
-edits one event's value (a value upstream should never send), returns a short list page, or
-drops the connection without an answer.
+page, 429 with ``Retry-After``), delays the answer, sends the body in many small parts with a
+pause before each (a whole answer that takes long to arrive), cuts the body short, adds or
+drops a field, edits one event's value (a value upstream should never send), returns a short
+list page, or drops the connection without an answer.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ RouteFilter = Literal["list", "detail", "any"]
 FaultKind = Literal[
     "status",
     "slow",
+    "dribble",
     "truncate",
     "extra_field",
     "missing_field",
@@ -55,6 +57,7 @@ class Fault:
     event_id: int | None = None
     query: frozenset[tuple[str, str]] | None = None
     keep: int | None = None
+    parts: int = 1
     reset: bool = False
     incomplete: bool = False
     used: int = 0
@@ -143,6 +146,15 @@ class FaultQueue:
     def slow(self, seconds: float, *, times: int | None = 1, route: RouteFilter = "any") -> Fault:
         """Wait ``seconds`` before answering normally (for client timeouts)."""
         return self.add(Fault("slow", route, times, delay=seconds))
+
+    def dribble(
+        self, parts: int = 20, interval: float = 0.2, *, times: int | None = 1,
+        route: RouteFilter = "any",
+    ) -> Fault:  # fmt: skip
+        """Answer normally, but send the body in ``parts`` parts, ``interval`` seconds before
+        each: every part arrives well within a read timeout, the whole answer only after
+        ``parts * interval`` seconds."""
+        return self.add(Fault("dribble", route, times, delay=interval, parts=max(1, parts)))
 
     def truncate(
         self, *, incomplete: bool = False, times: int | None = 1, route: RouteFilter = "any"
@@ -233,6 +245,8 @@ def apply_fault(fault: Fault, answer: Callable[[], Response], route: Route) -> R
     response.fault = fault.kind
     if fault.kind == "slow":
         response.delay = fault.delay
+    if fault.kind == "dribble":
+        response.parts, response.interval = fault.parts, fault.delay
     if response.status != 200:
         return response
     if fault.kind == "truncate":

@@ -2,7 +2,8 @@
 
 Every method, known or not, goes through one handler, which drops any request body (a chunked
 one closes the connection), asks ``FakeUpstream.handle`` for the answer, logs the request, then
-sends the answer or misbehaves on the socket as its fault says (close, reset, a body cut short).
+sends the answer or misbehaves on the socket as its fault says (close, reset, a body cut short
+or sent in parts).
 ``FakeHTTPServer`` tracks the open connections, so stopping the fake ends keep-alive ones too.
 """
 
@@ -126,4 +127,19 @@ class FakeRequestHandler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_RDWR)
             return
+        if response.parts > 1:
+            self._dribble(response)
+            return
         self.wfile.write(response.body)
+
+    def _dribble(self, response: Response) -> None:
+        """The body in ``response.parts`` writes, waiting ``response.interval`` before each."""
+        self.wfile.flush()  # the status line and headers go out at once
+        size = -(-len(response.body) // response.parts)
+        stopping = self.server.fake._stopping
+        for start in range(0, len(response.body), size):
+            if stopping.wait(response.interval):
+                self.close_connection = True
+                return
+            self.wfile.write(response.body[start : start + size])
+            self.wfile.flush()

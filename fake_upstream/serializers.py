@@ -3,7 +3,8 @@
 The detailed form is the stored event; the normal form drops ``space_station`` and trims the
 spacecraft (and its config and agency) to their short forms. A ``?format=json`` request gets
 that suffix on every ``url``. ``Response`` is one answer before it goes on the socket, with what
-a fault made of it (a delay, a closed or reset connection, a body cut short).
+a fault made of it (a delay, a body sent in parts, a closed or reset connection, a body cut
+short).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ class Response:
     body: bytes = b""
     headers: list[tuple[str, str]] = field(default_factory=list)
     delay: float = 0.0
+    parts: int = 1  # the body goes out in this many writes, ``interval`` seconds before each
+    interval: float = 0.0
     action: Literal["send", "close", "reset", "partial"] = "send"
     route: Route | None = None
     fault: FaultKind | None = None

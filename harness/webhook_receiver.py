@@ -1,8 +1,9 @@
 """A real HTTP webhook receiver on 127.0.0.1 for tests and benchmarks.
 
 It answers each POST with the next scripted ``(status, headers)`` (200 once the script is
-spent), keeps every request it got (headers lower-cased, body bytes, ``time.perf_counter()`` of
-arrival) and lets a caller wait, with a deadline, until some number of requests arrived.
+spent) or ``Dribble`` (a whole answer, status line included, sent a few bytes at a time), keeps
+every request it got (headers lower-cased, body bytes, ``time.perf_counter()`` of arrival) and
+lets a caller wait, with a deadline, until some number of requests arrived.
 """
 
 from __future__ import annotations
@@ -13,6 +14,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+
+@dataclass(frozen=True)
+class Dribble:
+    """A 200 answer sent in ``parts`` writes (status line, headers and body alike), waiting
+    ``interval`` seconds before each: every write arrives within a read timeout, the whole
+    answer only after ``parts * interval`` seconds."""
+
+    parts: int = 20
+    interval: float = 0.2
+
+    def raw(self) -> bytes:
+        body = b"accepted, eventually"
+        return b"HTTP/1.1 200 OK\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
 
 
 @dataclass(frozen=True)
@@ -27,10 +42,13 @@ class Received:
 class WebhookReceiver:
     """A scripted endpoint; use as a context manager (starts and stops its server thread)."""
 
-    def __init__(self, script: Iterable[int | tuple[int, dict[str, str]]] = ()) -> None:
-        self.script = [item if isinstance(item, tuple) else (item, {}) for item in script]
+    def __init__(self, script: Iterable[int | tuple[int, dict[str, str]] | Dribble] = ()) -> None:
+        self.script: list[tuple[int, dict[str, str]] | Dribble] = [
+            (item, {}) if isinstance(item, int) else item for item in script
+        ]
         self.received: list[Received] = []
         self.condition = threading.Condition()
+        self.stopping = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,12 +57,28 @@ class WebhookReceiver:
                 headers = {key.lower(): value for key, value in self.headers.items()}
                 with receiver.condition:
                     receiver.received.append(Received(headers, body, time.perf_counter()))
-                    status, extra = receiver.script.pop(0) if receiver.script else (200, {})
+                    answer = receiver.script.pop(0) if receiver.script else (200, {})
                     receiver.condition.notify_all()
+                if isinstance(answer, Dribble):
+                    self._dribble(answer)
+                    return
+                status, extra = answer
                 self.send_response(status)
                 for name, value in {"content-length": "0", **extra}.items():
                     self.send_header(name, value)
                 self.end_headers()
+
+            def _dribble(self, answer: Dribble) -> None:
+                self.close_connection = True
+                raw = answer.raw()
+                size = -(-len(raw) // answer.parts)
+                try:
+                    for start in range(0, len(raw), size):
+                        if receiver.stopping.wait(answer.interval):
+                            return
+                        self.wfile.write(raw[start : start + size])
+                except OSError:
+                    pass  # the client gave up: what the dribble is for
 
             def log_message(self, *_args: Any) -> None:
                 pass
@@ -59,6 +93,7 @@ class WebhookReceiver:
         return self
 
     def __exit__(self, *_exc: object) -> None:
+        self.stopping.set()
         self.server.shutdown()
         self.server.server_close()
         self._thread.join(timeout=10)

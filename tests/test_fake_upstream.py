@@ -736,6 +736,19 @@ def test_slow_fault_trips_a_client_timeout(tiny: FakeUpstream) -> None:
     # stop() wakes the sleeping handler, so the fixture tears down promptly
 
 
+def test_a_dribbled_answer_is_the_normal_one_in_parts_within_each_read_timeout(
+    tiny: FakeUpstream,
+) -> None:
+    with httpx.Client(base_url=tiny.base_url, timeout=0.5) as http:
+        whole = listing(http, "")
+        tiny.faults.dribble(parts=8, interval=0.1)  # 0.8 s in all: longer than any one read
+        with http.stream("GET", "/docking_event/") as dribbled:
+            parts = list(dribbled.iter_raw())
+
+    assert len(parts) > 1  # parts 0.1 s apart (two may arrive as one on a busy machine)
+    assert b"".join(parts) == whole.content
+
+
 def test_truncated_body_is_invalid_json_with_status_200(
     tiny: FakeUpstream, tiny_client: httpx.Client
 ) -> None:

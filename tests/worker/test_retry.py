@@ -169,12 +169,15 @@ def test_total_time_cap_stops_before_a_sleep_would_exceed_it() -> None:
     assert work.calls == 3
 
 
-def test_each_sleep_is_logged_with_lazy_arguments(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.WARNING, logger="worker.upstream.retry")
+def test_each_sleep_is_logged_at_info_with_lazy_arguments(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="worker.upstream.retry")
     work = Failing(UpstreamUnavailable("boom", status=502), PayloadError("cut short"))
     build_retrying(max_attempts=3, max_wait=60, sleep=Sleeps())(work)
     records = [r for r in caplog.records if r.name == "worker.upstream.retry"]
     assert len(records) == 2
     assert all(record.args for record in records)
+    assert {record.levelname for record in records} == {"INFO"}  # the caller reports the outcome
     assert "UpstreamUnavailable" in records[0].getMessage()
     assert "retrying in" in records[1].getMessage()

@@ -8,7 +8,8 @@ in stream order, one at a time:
 - a 2xx acknowledges the entry;
 - ``410 Gone`` disables the endpoint (its row says why) and leaves the entry pending, so
   ``dockwatch webhooks enable`` resumes with it;
-- anything else (another status, a timeout, a refused connection) is retried after an
+- anything else (another status, no complete answer within the client's timeout, a refused
+  connection) is retried after an
   exponential backoff with jitter (``RetryPolicy``), or after the endpoint's ``Retry-After``
   when that is longer. The schedule lives on the endpoint's row (failures in a row, the first
   failure of the run, the next attempt), so a restarted process keeps to it.

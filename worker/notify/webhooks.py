@@ -25,6 +25,7 @@ from standardwebhooks import Webhook
 from models.ll2.formats import format_instant
 from models.support.clock import Clock, utc_now
 from models.support.compact_json import compact_json
+from worker.upstream.deadline import DeadlineExceeded, send_within
 from worker.upstream.retry import parse_retry_after
 
 SECRET_PREFIX = "whsec_"
@@ -93,13 +94,16 @@ def post_event(
 ) -> PostResult:
     """POST one signed CloudEvent; never raises for the endpoint's faults.
 
-    A transport error (refused, timeout, TLS…) is a result with ``status`` None and a one-line
-    ``error`` naming its kind, never the URL (which may carry a token in its query string).
+    The client's timeout bounds the whole attempt, connect to the answer's last byte
+    (``send_within``): an answer still arriving then is no delivery. A transport error (refused,
+    timeout, TLS…) is a result with ``status`` None and a one-line ``error`` naming its kind,
+    never the URL (which may carry a token in its query string).
     """
     body = compact_json(event)
     headers = signed_headers(secret, str(event["id"]), body, clock())
+    request = http.build_request("POST", url, content=body.encode(), headers=headers)
     try:
-        response = http.post(url, content=body.encode(), headers=headers)
+        response = send_within(http, request)
     except httpx.HTTPError as error:
         return PostResult(None, _error_line(error))
     retry_after = parse_retry_after(response.headers.get("retry-after"), time.time())
@@ -123,6 +127,8 @@ def probe_event(endpoint_id: int, now: dt.datetime) -> dict[str, Any]:
 def _error_line(error: httpx.HTTPError) -> str:
     # httpx's messages can quote the URL; the kind of error is what the operator needs.
     kind = type(error).__name__
+    if isinstance(error, DeadlineExceeded):
+        return f"{kind}: {error}"
     if isinstance(error, httpx.TimeoutException):
         return f"{kind}: no answer in time"
     if isinstance(error, httpx.ConnectError):

@@ -5,7 +5,9 @@ that every attempt, retries included, first spends from the shared ``RequestBudg
 its slot back when it never left: refused, unresolved, connect timed out), a 429/503
 ``Retry-After`` becomes a fleet-wide "not before", a request that never reached upstream after
 its retries extends the fleet-wide unreachable back-off, and every failure leaves as an error
-from ``worker.upstream.errors``. The API token travels only in the ``Authorization`` header: it is
+from ``worker.upstream.errors``. The client's timeout is one deadline per attempt, connect to the
+last byte (``worker.upstream.deadline``): an answer still arriving then is a failed attempt,
+retried like a 5xx. The API token travels only in the ``Authorization`` header: it is
 never put into a log line, an exception message or a repr. So do credentials in the upstream
 URL (``http://user:secret@host/2.2.0``): they become HTTP Basic auth and the client's base URL
 keeps none, because httpx would otherwise print them in its own request log lines.
@@ -23,7 +25,9 @@ import httpx
 
 from models.fleet.counters import UPSTREAM_REQUESTS, SharedCounters, status_class
 from worker.upstream.budget import RequestBudget
+from worker.upstream.deadline import DeadlineExceeded, send_within
 from worker.upstream.errors import (
+    NotJsonPayload,
     PayloadError,
     UpstreamError,
     UpstreamRejected,
@@ -31,14 +35,13 @@ from worker.upstream.errors import (
     UpstreamUnavailable,
     UpstreamUnreachable,
 )
+from worker.upstream.excerpt import body_excerpt
 from worker.upstream.retry import build_retrying, parse_retry_after
 
 logger = logging.getLogger(__name__)
 
 PROJECT_URL = "https://github.com/dockwatch/dockwatch"
 LIST_PATH = "docking_event/"
-# Upstream's own 400 bodies are short; cap what we copy into a message all the same.
-_BODY_EXCERPT_CHARS = 200
 # Transport errors raised before a request was written: it cannot have reached upstream.
 # (httpx raises ConnectError for a refused connection and a name that does not resolve alike.)
 NEVER_LEFT = (httpx.ConnectError, httpx.ConnectTimeout)
@@ -76,6 +79,9 @@ def build_http_client(
 ) -> httpx.Client:
     """The process's single HTTP client: base URL, explicit timeouts, identifying headers.
 
+    ``timeout`` (seconds) bounds each network operation and, as ``UpstreamClient`` sends through
+    ``worker.upstream.deadline.send_within``, each request as a whole, connect to last byte.
+
     User information in ``base_url`` is sent as HTTP Basic auth (``credentials_as_auth``); the
     client's URLs carry none. ``transport`` replaces the network (``httpx.MockTransport`` in
     tests); nothing else changes.
@@ -95,6 +101,13 @@ def build_http_client(
         follow_redirects=False,  # upstream paths end in "/"; a redirect is a fault, not a detour
         transport=transport,
     )
+
+
+def _starts_as_json(content: bytes) -> bool:
+    """Whether a body that failed to parse began as a JSON object or array would (cut short),
+    or was empty, rather than being something else altogether (an HTML page)."""
+    start = content.lstrip()[:1]
+    return start in (b"", b"{", b"[")
 
 
 def _is_page(body: Any) -> bool:
@@ -216,13 +229,16 @@ class UpstreamClient:
         slot = self._budget.acquire()
         self.requests_made += 1
         try:
-            response = self._http.get(url, params=params)
+            response = send_within(self._http, self._http.build_request("GET", url, params=params))
         except NEVER_LEFT as error:
             self._budget.refund(slot)
             self.requests_made -= 1
             raise UpstreamUnreachable(
                 f"GET {_target(url)} failed: {type(error).__name__}"
             ) from error
+        except DeadlineExceeded as error:
+            self._count(None)
+            raise UpstreamUnavailable(f"GET {_target(url)} failed: {error}") from error
         except httpx.TransportError as error:
             self._count(None)
             # Only the class name: some transport errors quote the offending header value.
@@ -243,6 +259,12 @@ class UpstreamClient:
         try:
             body = response.json()
         except ValueError as error:  # JSONDecodeError and UnicodeDecodeError alike
+            if not _starts_as_json(response.content):
+                kind = response.headers.get("content-type", "").split(";")[0].strip() or "a body"
+                raise NotJsonPayload(
+                    f"upstream answered {response.status_code} for GET {target} with {kind}, "
+                    f"not JSON: {body_excerpt(response) or '(empty)'}"
+                ) from error
             raise PayloadError(f"GET {target}: the body is not valid JSON") from error
         if not shape(body):
             raise PayloadError(f"GET {target}: the JSON does not have the expected shape")
@@ -273,7 +295,8 @@ class UpstreamClient:
             return UpstreamUnavailable(
                 f"upstream answered {status} for GET {target}", status=status
             )
-        excerpt = response.text[:_BODY_EXCERPT_CHARS]
+        excerpt = body_excerpt(response)
         return UpstreamRejected(
-            f"upstream answered {status} for GET {target}: {excerpt}", status=status
+            f"upstream answered {status} for GET {target}" + (f": {excerpt}" if excerpt else ""),
+            status=status,
         )

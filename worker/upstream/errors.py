@@ -3,7 +3,8 @@
 A small tree so callers can decide at the edge (CLI exit code, task outcome, HTTP status) without
 knowing about httpx: ``UpstreamError`` covers everything the upstream did wrong or refused, while
 ``BudgetExhausted`` and ``UpstreamBackoff`` are our own decisions not to send. Messages name the
-status and the path at most; they never carry the API token or any request header.
+status, the path and a one-line excerpt of the body at most (``worker.upstream.excerpt``); they
+never carry the API token or any request header.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class UpstreamRejected(UpstreamError):
 
 class PayloadError(UpstreamError):
     """A 2xx answer whose body is not JSON or not the shape we expect (e.g. a truncated page)."""
+
+
+class NotJsonPayload(PayloadError):
+    """A 2xx answer that is not JSON at all, not even cut short (an HTML page: a wrong URL, a
+    captive portal); retrying cannot help. The message names the content type and an excerpt."""
 
 
 class BudgetExhausted(Exception):

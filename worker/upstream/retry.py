@@ -1,11 +1,14 @@
 """The retry policy for upstream requests, as a tenacity ``Retrying`` factory.
 
-Retried: transport errors, 429 and 5xx (raw httpx errors or our typed equivalents) and payloads
-that failed to parse (a truncated page is a transient fault). Everything else, and our own
+Retried: transport errors (a request past its deadline included), 429 and 5xx (raw httpx errors
+or our typed equivalents) and payloads that failed to parse (a truncated page is a transient
+fault), but not a 2xx that is not JSON at all (``NotJsonPayload``: an HTML page answers the same
+each time, and every retry costs a request). Everything else, and our own
 ``BudgetExhausted``, goes straight to the caller. Waits are jittered exponential backoff, except
 that a ``Retry-After`` within the policy's max wait is slept exactly; a longer one is not retried
 at all (the caller records "not before" and the next slot picks the work up). Attempts and total
-time are both capped, and the last error is re-raised as it was.
+time are both capped, and the last error is re-raised as it was. Each retry is one INFO line:
+the caller reports the outcome.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from datetime import UTC
 import httpx
 import tenacity
 
-from worker.upstream.errors import PayloadError, UpstreamThrottled, UpstreamUnavailable
+from worker.upstream.errors import (
+    NotJsonPayload,
+    PayloadError,
+    UpstreamThrottled,
+    UpstreamUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +67,8 @@ def _retry_after_of(error: BaseException, now: float) -> float | None:
 
 def is_retryable(error: BaseException, max_wait: float, now: float) -> bool:
     """Whether ``error`` is worth another attempt under a policy sleeping at most ``max_wait``."""
+    if isinstance(error, NotJsonPayload):
+        return False
     if isinstance(error, httpx.HTTPStatusError):
         if error.response.status_code not in RETRYABLE_STATUSES:
             return False
@@ -117,7 +127,7 @@ def build_retrying(
 
     def log_sleep(retry_state: tenacity.RetryCallState) -> None:
         error = retry_state.outcome.exception() if retry_state.outcome else None
-        logger.warning(
+        logger.info(
             "upstream attempt %d/%d failed (%s: %s); retrying in %.1f s",
             retry_state.attempt_number,
             max_attempts,
