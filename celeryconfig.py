@@ -7,9 +7,9 @@ a margin before its next run is queued: a backlog of stale polls is pointless.
 
 from __future__ import annotations
 
+from worker.bootstrap import cadence_for
 from worker.cli.errors import settings_or_exit
 from worker.schedule import beat_schedule as beat_schedule_for
-from worker.schedule import cadence_for
 
 # A bad setting is one line and exit code 2 here too, should anything import this module first.
 _settings = settings_or_exit()

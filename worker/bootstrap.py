@@ -29,6 +29,7 @@ from models.support.redact import redact_url
 from settings import Settings
 from worker.notify.outbox import record_changes
 from worker.notify.relay import Relay
+from worker.schedule import Cadence, derive_cadence
 from worker.sync.changes import Change
 from worker.sync.cycle import SyncCycle
 from worker.sync.lock import SingleFlight
@@ -116,6 +117,13 @@ def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Ite
         yield engine
     finally:
         engine.dispose()
+
+
+def cadence_for(settings: Settings) -> Cadence:
+    """The cadence the settings ask for (the one place settings become a cadence)."""
+    return derive_cadence(
+        settings.rate_limit_per_hour, settings.sweep_budget_share, settings.poll_interval_seconds
+    )
 
 
 def sync_lock_key(settings: Settings) -> str:

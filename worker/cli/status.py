@@ -27,9 +27,14 @@ from models.store.status import StateReader, read_status
 from models.support.clock import utc_now
 from models.support.redact import redact_text
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, open_database, redis_unreachable, sync_lock_key
+from worker.bootstrap import (
+    ServiceError,
+    cadence_for,
+    open_database,
+    redis_unreachable,
+    sync_lock_key,
+)
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
-from worker.schedule import cadence_for
 from worker.sync.lock import SingleFlight
 from worker.upstream.budget import RequestBudget
 
