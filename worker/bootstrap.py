@@ -210,6 +210,11 @@ class Runtime:
             after_commit=self.after_commit,
             still_locked=still_locked,
         )
+        return self.cycle_through(uow)
+
+    def cycle_through(self, uow: UnitOfWork) -> SyncCycle:
+        """A cycle of this runtime's client and budget committing through ``uow`` (tests give
+        one with their own recorder and after-commit hook, or none)."""
         return SyncCycle(
             uow,
             self.client,
@@ -229,11 +234,32 @@ class Runtime:
         self.redis.close()
 
 
-def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Connect to the database and Redis and build the budgeted upstream client and relay."""
-    engine = connect_database(settings.database_url, migrate=migrate)
-    redis_client = connect_redis(settings.redis_url)
-    budget = RequestBudget(redis_client, settings.key_prefix, settings.rate_limit_per_hour)
+def build_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    engine: Engine | None = None,
+    redis_client: redis.Redis | None = None,
+    clock: Clock = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Runtime:
+    """Connect to the database and Redis and build the budgeted upstream client and relay.
+
+    Tests pass what they built themselves: an ``engine`` (used as it is, not migrated), a
+    ``redis_client`` (not pinged), a ``clock`` that the unit of work, the budget and the
+    client's back-off all read, and the retries' ``sleep``.
+    """
+    if engine is None:
+        engine = connect_database(settings.database_url, migrate=migrate)
+    if redis_client is None:
+        redis_client = connect_redis(settings.redis_url)
+
+    def epoch() -> float:
+        return clock().timestamp()
+
+    budget = RequestBudget(
+        redis_client, settings.key_prefix, settings.rate_limit_per_hour, clock=epoch
+    )
     counters = SharedCounters(redis_client, settings.key_prefix)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     http = build_http_client(settings.upstream_url + "/", token, settings.http_timeout_seconds)
@@ -242,7 +268,8 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         budget,
         max_attempts=settings.http_max_attempts,
         max_wait=settings.http_max_wait_seconds,
-        clock=time.time,
+        sleep=sleep,
+        clock=epoch,
         counters=counters,
     )
     relay = build_relay(settings, engine, redis_client)
@@ -253,7 +280,9 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         lock_ttl_seconds=settings.sync_lock_ttl_seconds,
         key_prefix=settings.key_prefix,
     )
-    return Runtime(engine, redis_client, budget, client, relay, options, counters=counters)
+    return Runtime(
+        engine, redis_client, budget, client, relay, options, clock=clock, counters=counters
+    )
 
 
 def build_relay(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Relay:
