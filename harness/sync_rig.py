@@ -30,7 +30,8 @@ from worker.bootstrap import build_runtime
 from worker.sync.summary import CycleSummary, Mode
 from worker.sync.unit_of_work import Recorder, UnitOfWork
 
-UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"
+# The links the rig's local events name: the default upstream (its one home is Settings).
+UPSTREAM_BASE: str = Settings.model_fields["upstream_url"].default
 
 
 class SyncHarness:
