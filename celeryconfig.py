@@ -1,4 +1,4 @@
-"""Celery settings (lowercase names), computed from dockwatch's settings.
+"""Celery settings (lowercase names), computed from dockwatch's settings (one line, exit 2 if bad).
 
 Tasks are idempotent (a re-run of a sync cycle writes nothing new), so ``acks_late`` is safe;
 prefetch 1 keeps a long cycle from holding queued work hostage. Each scheduled task expires
@@ -7,11 +7,12 @@ a margin before its next run is queued: a backlog of stale polls is pointless.
 
 from __future__ import annotations
 
-from settings import get_settings
+from worker.bootstrap import cadence_for
+from worker.cli.errors import settings_or_exit
 from worker.schedule import beat_schedule as beat_schedule_for
-from worker.schedule import cadence_for
 
-_settings = get_settings()
+# A bad setting is one line and exit code 2 here too, should anything import this module first.
+_settings = settings_or_exit()
 _cadence = cadence_for(_settings)
 
 broker_url = _settings.redis_url

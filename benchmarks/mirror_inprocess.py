@@ -31,9 +31,9 @@ from starlette.requests import Request  # noqa: E402
 from starlette.responses import Response  # noqa: E402
 from starlette.routing import Route  # noqa: E402
 
-from api_mirror.http.app import create_app  # noqa: E402
 from api_mirror.read.query import query_events  # noqa: E402
 from fake_upstream import DEFAULT_NOW, generate_history  # noqa: E402
+from harness.mirror_app import mirror_app  # noqa: E402
 from models.ll2.render import LinkStyle, serialize_events  # noqa: E402
 from models.store.db import make_engine  # noqa: E402
 from worker.sync.store import apply_page  # noqa: E402
@@ -73,7 +73,7 @@ async def _run(args: argparse.Namespace) -> None:
         session.commit()
     print(f"{args.events} events on {engine.dialect.name}; page: {PAGE}")
 
-    app = create_app(engine, clock=lambda: DEFAULT_NOW + dt.timedelta(hours=1))
+    app = mirror_app(engine, clock=lambda: DEFAULT_NOW + dt.timedelta(hours=1))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
         body = (await client.get(PAGE)).content

@@ -59,12 +59,11 @@ def build(role: str, argument: str, cache_mib: str | None = None) -> Any:
         from benchmarks.drf_reference import wsgi_application
 
         return WSGIMiddleware(wsgi_application(argument))
-    from api_mirror.http.app import create_app
-    from api_mirror.read.templates import DEFAULT_MAX_BYTES
+    from harness.mirror_app import mirror_app
     from models.store.db import make_engine
 
-    cap = int(cache_mib) * 1024 * 1024 if cache_mib else DEFAULT_MAX_BYTES
-    return create_app(make_engine(argument), cache_bytes=cap)
+    cap = {"cache_bytes": int(cache_mib) * 1024 * 1024} if cache_mib else {}
+    return mirror_app(make_engine(argument), **cap)
 
 
 def main() -> None:

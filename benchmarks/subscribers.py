@@ -35,17 +35,17 @@ import httpx
 import redis
 from sqlmodel import SQLModel
 
-from api_mirror.http.app import create_app
-from api_mirror.http.routes.events import EventFeed
-from api_mirror.live.fanout import StreamFanout
 from benchmarks.databases import REDIS_URL
 from benchmarks.figures import median, percentile, ratio, summary
 from benchmarks.notify_latency import SAMPLE, commit_change
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from harness.sse import SseListener
 from harness.webhook_receiver import WebhookReceiver
 from models.store.db import make_engine
 from models.support.compact_json import compact_json
+from settings import Settings
+from worker.bootstrap import mirror_redis
 from worker.notify.relay import relay_pending
 from worker.notify.webhook_delivery import EndpointDelivery
 from worker.notify.webhook_registry import register
@@ -71,7 +71,8 @@ def latencies(tmp: str, changes: int) -> tuple[list[float], list[float]]:
         delivery = EndpointDelivery(engine, client, stream, endpoint.id, http)
         deliverer = threading.Thread(target=delivery.run, daemon=True)
         deliverer.start()
-        app = create_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream)))
+        settings = Settings(_env_file=None, redis_url=REDIS_URL, stream=stream)
+        app = mirror_app(engine, settings=settings, event_feed=mirror_redis(settings).event_feed)
         with serve_in_thread(app) as mirror:
             sse = SseListener(f"{mirror}/events", changes + 1)
             sse.start()

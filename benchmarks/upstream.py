@@ -77,12 +77,12 @@ class InProcessTransport(httpx.BaseTransport):
 
 def use_in_process_transport(harness: SyncHarness, *, max_attempts: int = 3) -> None:
     """Re-point a harness (built on a started fake) at the fake without sockets."""
-    harness.http.close()
-    harness.http = build_http_client(
+    harness.client.close()
+    http = build_http_client(
         harness.fake.base_url + "/", None, 5.0, transport=InProcessTransport(harness.fake)
     )
-    harness.client = UpstreamClient(
-        harness.http,
+    harness.client = harness.runtime.client = UpstreamClient(
+        http,
         harness.budget,
         max_attempts=max_attempts,
         max_wait=5.0,

@@ -2,8 +2,11 @@
 
 Shared by the sync tests, the notification tests and the benchmarks: the fake upstream and the
 engine read the same clock, so durations, budget windows and "not before" deadlines all move
-only when a test calls ``advance``. Requests and cycles are counted in the fleet-wide counters
-under the rig's key prefix, as the worker counts them.
+only when a test calls ``advance``. The budget, the upstream client and the counters are built
+by the bootstrap (``build_runtime``) from settings naming the fake, as the worker's are;
+requests and cycles are counted in the fleet-wide counters under the rig's key prefix. Cycles
+commit through a unit of work of the rig's own (a test's recorder and after-commit hook, or
+none), and nothing the rig does sleeps: the retries' pauses are collected in ``sleeps``.
 """
 
 from __future__ import annotations
@@ -19,17 +22,16 @@ from sqlmodel import Session, select
 
 from fake_upstream import FakeUpstream
 from harness.redis_keys import TEST_REDIS_URL
-from models.fleet.counters import SharedCounters
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_event
 from models.store.tables import DockingEvent
-from worker.sync.cycle import SyncCycle
+from settings import Settings
+from worker.bootstrap import build_runtime
 from worker.sync.summary import CycleSummary, Mode
 from worker.sync.unit_of_work import Recorder, UnitOfWork
-from worker.upstream.budget import RequestBudget
-from worker.upstream.client import UpstreamClient, build_http_client
 
-UPSTREAM_BASE = "https://ll.thespacedevs.com/2.2.0"
+# The links the rig's local events name: the default upstream (its one home is Settings).
+UPSTREAM_BASE: str = Settings.model_fields["upstream_url"].default
 
 
 class SyncHarness:
@@ -55,27 +57,34 @@ class SyncHarness:
         self.now: dt.datetime = fake.now
         fake.clock = lambda: self.now
         self.redis = redis.Redis.from_url(redis_url, socket_timeout=5, socket_connect_timeout=5)
-        self.budget = RequestBudget(
-            self.redis, key_prefix, limit_per_hour, clock=lambda: self.now.timestamp()
+        # model_copy skips validation: a rig may run a budget a user could not set (1 an hour).
+        self.settings = Settings(_env_file=None).model_copy(
+            update={
+                "upstream_url": fake.base_url,
+                "api_token": None,
+                "redis_url": redis_url,
+                "key_prefix": key_prefix,
+                "stream": f"{key_prefix}:events",
+                "rate_limit_per_hour": limit_per_hour,
+                "notify_backfill": notify_backfill,
+                "http_timeout_seconds": timeout,
+                "http_max_attempts": max_attempts,
+                "http_max_wait_seconds": max_wait,
+            }
         )
-        self.counters = SharedCounters(self.redis, key_prefix)
         self.sleeps: list[float] = []
-        self.http = build_http_client(fake.base_url + "/", None, timeout)
-        self.client = UpstreamClient(
-            self.http,
-            self.budget,
-            max_attempts=max_attempts,
-            max_wait=max_wait,
+        self.runtime = build_runtime(
+            self.settings,
+            engine=engine,
+            redis_client=self.redis,
+            clock=lambda: self.now,
             sleep=self.sleeps.append,
-            clock=lambda: self.now.timestamp(),
-            counters=self.counters,
         )
-        self.sync = SyncCycle(
-            UnitOfWork(engine, clock=lambda: self.now, record=record, after_commit=after_commit),
-            self.client,
-            self.budget,
-            notify_backfill=notify_backfill,
-            counters=self.counters,
+        self.budget = self.runtime.budget
+        self.counters = self.runtime.counters
+        self.client = self.runtime.client
+        self.sync = self.runtime.cycle_through(
+            UnitOfWork(engine, clock=lambda: self.now, record=record, after_commit=after_commit)
         )
 
     def advance(self, delta: dt.timedelta) -> dt.datetime:
@@ -120,8 +129,8 @@ class SyncHarness:
             offset += 100
 
     def close(self) -> None:
-        """Release sockets."""
-        self.http.close()
+        """Release sockets (the engine stays the caller's)."""
+        self.runtime.client.close()
         self.redis.close()
 
 

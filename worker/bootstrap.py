@@ -1,19 +1,28 @@
-"""The one bootstrap: builds a process's collaborators from settings and wires them together.
+"""The one composition root: builds each process from settings and wires its collaborators.
 
-This is the edge where settings are read; everything it builds receives plain values. Failures
-to reach Redis or the database become ``ServiceError`` with a one-line message naming the fix
-(and never a password).
+The sync (``build_runtime``: the Celery tasks and ``dockwatch sync``), the mirror
+(``mirror_process``: the app and uvicorn's configuration ``dockwatch serve`` runs), the relay
+(``relay_process``) and the webhook delivery (``delivery_process``), plus the Redis readers of
+``dockwatch status`` and /status. This is the edge where settings are read; everything it builds
+receives plain values, and tests build through the same functions, replacing what they need
+(a clock, a config, the mirror's Redis side). Failures to reach Redis or the database become
+``ServiceError`` with a one-line message naming the fix (and never a password).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
+import socket
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
+import httpx
 import redis
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -22,13 +31,17 @@ from sqlmodel import Session
 
 from models.fleet.counters import SharedCounters
 from models.fleet.redis_client import make_redis
-from models.store.data_version import announce_data_version
+from models.store.data_version import announce_data_version, data_version_channel
 from models.store.db import DatabaseError, make_engine, sqlite_file, upgrade
+from models.store.status import StateReader
 from models.support.clock import Clock, utc_now
-from models.support.redact import redact_url
+from models.support.redact import redact_url, without_credentials
 from settings import Settings
 from worker.notify.outbox import record_changes
 from worker.notify.relay import Relay
+from worker.notify.webhook_delivery import run_webhooks_forever
+from worker.redis_outage import quiet_redis_outages
+from worker.schedule import Cadence, derive_cadence
 from worker.sync.changes import Change
 from worker.sync.cycle import SyncCycle
 from worker.sync.lock import SingleFlight
@@ -38,7 +51,17 @@ from worker.sync.unit_of_work import UnitOfWork
 from worker.upstream.budget import RequestBudget
 from worker.upstream.client import UpstreamClient, build_http_client
 
+if TYPE_CHECKING:  # the mirror's modules are imported when a mirror is built, not before
+    import uvicorn
+    from fastapi import FastAPI
+
+    from api_mirror.http.config import MirrorConfig
+    from api_mirror.http.fleet_metrics import FleetRedis
+    from api_mirror.http.routes.events import EventFeed
+    from api_mirror.read.watcher import Hints
+
 log = logging.getLogger(__name__)
+MIB = 1024 * 1024
 
 
 class ServiceError(Exception):
@@ -118,6 +141,13 @@ def open_database(url: str, *, migrate: bool = True, create: bool = True) -> Ite
         engine.dispose()
 
 
+def cadence_for(settings: Settings) -> Cadence:
+    """The cadence the settings ask for (the one place settings become a cadence)."""
+    return derive_cadence(
+        settings.rate_limit_per_hour, settings.sweep_budget_share, settings.poll_interval_seconds
+    )
+
+
 def sync_lock_key(settings: Settings) -> str:
     """The Redis key of the fleet-wide sync lock."""
     return f"{settings.key_prefix}:sync-lock"
@@ -180,6 +210,11 @@ class Runtime:
             after_commit=self.after_commit,
             still_locked=still_locked,
         )
+        return self.cycle_through(uow)
+
+    def cycle_through(self, uow: UnitOfWork) -> SyncCycle:
+        """A cycle of this runtime's client and budget committing through ``uow`` (tests give
+        one with their own recorder and after-commit hook, or none)."""
         return SyncCycle(
             uow,
             self.client,
@@ -199,11 +234,32 @@ class Runtime:
         self.redis.close()
 
 
-def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
-    """Connect to the database and Redis and build the budgeted upstream client and relay."""
-    engine = connect_database(settings.database_url, migrate=migrate)
-    redis_client = connect_redis(settings.redis_url)
-    budget = RequestBudget(redis_client, settings.key_prefix, settings.rate_limit_per_hour)
+def build_runtime(
+    settings: Settings,
+    *,
+    migrate: bool = True,
+    engine: Engine | None = None,
+    redis_client: redis.Redis | None = None,
+    clock: Clock = utc_now,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Runtime:
+    """Connect to the database and Redis and build the budgeted upstream client and relay.
+
+    Tests pass what they built themselves: an ``engine`` (used as it is, not migrated), a
+    ``redis_client`` (not pinged), a ``clock`` that the unit of work, the budget and the
+    client's back-off all read, and the retries' ``sleep``.
+    """
+    if engine is None:
+        engine = connect_database(settings.database_url, migrate=migrate)
+    if redis_client is None:
+        redis_client = connect_redis(settings.redis_url)
+
+    def epoch() -> float:
+        return clock().timestamp()
+
+    budget = RequestBudget(
+        redis_client, settings.key_prefix, settings.rate_limit_per_hour, clock=epoch
+    )
     counters = SharedCounters(redis_client, settings.key_prefix)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     http = build_http_client(settings.upstream_url + "/", token, settings.http_timeout_seconds)
@@ -212,10 +268,11 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         budget,
         max_attempts=settings.http_max_attempts,
         max_wait=settings.http_max_wait_seconds,
-        clock=time.time,
+        sleep=sleep,
+        clock=epoch,
         counters=counters,
     )
-    relay = Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
+    relay = build_relay(settings, engine, redis_client)
     options = SyncOptions(
         upstream_url=settings.upstream_url,
         notify_backfill=settings.notify_backfill,
@@ -223,4 +280,198 @@ def build_runtime(settings: Settings, *, migrate: bool = True) -> Runtime:
         lock_ttl_seconds=settings.sync_lock_ttl_seconds,
         key_prefix=settings.key_prefix,
     )
-    return Runtime(engine, redis_client, budget, client, relay, options, counters=counters)
+    return Runtime(
+        engine, redis_client, budget, client, relay, options, clock=clock, counters=counters
+    )
+
+
+def build_relay(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Relay:
+    """The relay of the outbox to the configured stream."""
+    return Relay(engine, redis_client, settings.stream, settings.stream_retention_days)
+
+
+@contextmanager
+def open_services(settings: Settings, *, migrate: bool) -> Iterator[tuple[Engine, redis.Redis]]:
+    """A long-running child's start: the database and a Redis that answered, both closed when
+    the block ends; from here a Redis outage is one line when it starts and one when it ends
+    (``worker.redis_outage``). Raises ServiceError."""
+    with (
+        open_database(settings.database_url, migrate=migrate) as engine,
+        connect_redis(settings.redis_url) as redis_client,
+    ):
+        quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
+        yield engine, redis_client
+
+
+@contextmanager
+def relay_process(settings: Settings) -> Iterator[Relay]:
+    """The ``dockwatch relay`` process: its relay, until the block ends."""
+    with open_services(settings, migrate=False) as (engine, redis_client):
+        yield build_relay(settings, engine, redis_client)
+
+
+def webhook_http(settings: Settings) -> httpx.Client:
+    """The HTTP client webhook deliveries go out on (one attempt's timeout from settings)."""
+    return httpx.Client(timeout=settings.webhook_timeout_seconds)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """The webhook delivery process's collaborators; ``run`` delivers until ``stop`` is set."""
+
+    engine: Engine
+    redis: redis.Redis
+    http: httpx.Client
+    stream: str
+    counters: SharedCounters
+
+    def run(self, stop: threading.Event) -> None:
+        """One delivery thread per enabled endpoint until ``stop``."""
+        run_webhooks_forever(
+            self.engine,
+            self.redis,
+            self.http,
+            stream=self.stream,
+            stop=stop,
+            counters=self.counters,
+        )
+
+
+@contextmanager
+def delivery_process(settings: Settings) -> Iterator[Delivery]:
+    """The ``dockwatch webhooks deliver`` process, until the block ends."""
+    with (
+        open_services(settings, migrate=False) as (engine, redis_client),
+        webhook_http(settings) as http,
+    ):
+        counters = SharedCounters(redis_client, settings.key_prefix)
+        yield Delivery(engine, redis_client, http, settings.stream, counters)
+
+
+def budget_reader(settings: Settings) -> StateReader:
+    """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
+
+    def read() -> Mapping[str, Any]:
+        client = make_redis(settings.redis_url)
+        try:
+            budget = RequestBudget(client, settings.key_prefix, settings.rate_limit_per_hour)
+            return dataclasses.asdict(budget.usage())
+        finally:
+            client.close()
+
+    return read
+
+
+def lock_reader(settings: Settings) -> StateReader:
+    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
+
+    def read() -> Mapping[str, Any]:
+        client = make_redis(settings.redis_url)
+        try:
+            lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
+            holder = lock.holder()
+            return {"held": False} if holder is None else {"held": True, **holder}
+        finally:
+            client.close()
+
+    return read
+
+
+def mirror_config(settings: Settings) -> MirrorConfig:
+    """The mirror's plain values from settings."""
+    from api_mirror.http.config import MirrorConfig
+
+    return MirrorConfig(
+        upstream_base=without_credentials(settings.upstream_url),
+        trust_proxy=settings.trust_proxy,
+        stale_after_seconds=settings.stale_after_seconds,
+        check_seconds=settings.mirror_check_seconds,
+        cache_bytes=settings.mirror_cache_mb * MIB,
+        cors_origins=settings.cors_origin_list,
+    )
+
+
+@dataclass(frozen=True)
+class MirrorRedis:
+    """The mirror's Redis side, each part optional (a part left out answers without Redis):
+    the budget and lock readers of /status, the feed of /events, the fleet's metrics and the
+    data-version hints."""
+
+    budget: StateReader | None = None
+    lock: StateReader | None = None
+    event_feed: EventFeed | None = None
+    fleet_redis: FleetRedis | None = None
+    hints: Hints | None = None
+
+
+def mirror_redis(settings: Settings) -> MirrorRedis:
+    """The mirror's Redis side on the configured Redis (nothing connects before it is used)."""
+    from api_mirror.http.fleet_metrics import FleetRedis
+    from api_mirror.http.routes.events import EventFeed
+    from api_mirror.live.fanout import StreamFanout
+    from api_mirror.read.watcher import Hints
+
+    fanout = StreamFanout(settings.redis_url, settings.stream)
+    return MirrorRedis(
+        budget=budget_reader(settings),
+        lock=lock_reader(settings),
+        event_feed=EventFeed(fanout, settings.sse_keepalive_seconds),
+        fleet_redis=FleetRedis(settings.redis_url, settings.key_prefix, settings.stream),
+        hints=Hints(settings.redis_url, data_version_channel(settings.key_prefix)),
+    )
+
+
+def build_mirror_app(
+    settings: Settings,
+    engine: Engine,
+    *,
+    clock: Clock = utc_now,
+    config: MirrorConfig | None = None,
+    redis_side: MirrorRedis | None = None,
+) -> FastAPI:
+    """The mirror's app over ``engine``; ``config`` and ``redis_side`` replace what settings
+    give (``mirror_config``, ``mirror_redis``), as tests do."""
+    from api_mirror.http.app import create_app
+
+    side = mirror_redis(settings) if redis_side is None else redis_side
+    return create_app(
+        engine,
+        mirror_config(settings) if config is None else config,
+        clock=clock,
+        budget=side.budget,
+        lock=side.lock,
+        event_feed=side.event_feed,
+        fleet_redis=side.fleet_redis,
+        hints=side.hints,
+    )
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """The mirror process: its app and the uvicorn configuration that serves it."""
+
+    app: FastAPI
+    server: uvicorn.Config
+
+    def serve(self, listener: socket.socket) -> None:
+        """Serve on ``listener`` (bound and listening) in the foreground until SIGINT/SIGTERM."""
+        from api_mirror.http.server import serve
+
+        serve(self.server, listener)
+
+
+@contextmanager
+def mirror_process(settings: Settings, *, log_level: str = "info") -> Iterator[Mirror]:
+    """The ``dockwatch serve`` process over the migrated database, until the block ends.
+
+    Redis is optional here: it feeds /status's budget and lock, /events and the fleet's metrics,
+    and brings the sync's data-version hints (without it the mirror checks every
+    ``DOCKWATCH_MIRROR_CHECK_SECONDS``); the rest serves without it. Raises ServiceError.
+    """
+    from api_mirror.http.server import server_config
+
+    # The mirror's Redis readers (hints, /events) report an outage once, as the other children.
+    quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
+    with open_database(settings.database_url, migrate=True) as engine:
+        app = build_mirror_app(settings, engine)
+        yield Mirror(app, server_config(app, log_level=log_level))

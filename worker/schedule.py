@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from settings import Settings
-
 HOUR = 3600.0
 # A queued run expires this share of its period after it was queued: a margin before the next
 # run is queued, so a backlog of stale runs never builds up and never doubles a period's work.
@@ -43,13 +41,6 @@ def derive_cadence(
         # An explicit poll interval may only slow the poll down, never overspend the budget.
         poll = max(poll, poll_interval_override)
     return Cadence(poll=poll, sweep=sweep)
-
-
-def cadence_for(settings: Settings) -> Cadence:
-    """The cadence the settings ask for (the one place settings become a cadence)."""
-    return derive_cadence(
-        settings.rate_limit_per_hour, settings.sweep_budget_share, settings.poll_interval_seconds
-    )
 
 
 def expires(period: float) -> float:

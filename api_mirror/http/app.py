@@ -1,9 +1,10 @@
 """The mirror's FastAPI app: upstream-compatible docking-event routes plus operator routes.
 
-``create_app(engine, …)`` wires everything from explicit arguments (settings are read by the
-caller). The docking-event routes take every method and read the raw query string, so nothing
-of FastAPI's own validation (422) or method handling shows through; for the same reason the
-OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``), not generated.
+``create_app(engine, config, …)`` wires everything from explicit arguments (``worker.bootstrap``
+builds them from settings). The docking-event routes take every method and read the raw query
+string, so nothing of FastAPI's own validation (422) or method handling shows through; for the
+same reason the OpenAPI document at ``/openapi.json`` is written out (``api_mirror.openapi``),
+not generated.
 ``/docs`` is Swagger UI on that document, its files served by the mirror itself (the
 ``fastapi-offline`` package ships them), so it works without the internet. At startup the app
 builds its snapshot of the data and starts the watcher that keeps it current
@@ -15,7 +16,7 @@ answer as upstream's; ``Cors`` wraps the whole stack, so every answer carries CO
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -31,8 +32,9 @@ from starlette.types import Receive, Scope, Send
 
 from api_mirror.drf import suffixes
 from api_mirror.drf.renderer import API_ROOT, json_response
+from api_mirror.http.config import MirrorConfig
 from api_mirror.http.context import MirrorContext
-from api_mirror.http.cors import ANY_ORIGIN, Cors
+from api_mirror.http.cors import Cors
 from api_mirror.http.fast_path import FastPath
 from api_mirror.http.fleet_metrics import FleetCollector, FleetRedis
 from api_mirror.http.metrics import MetricsMiddleware, MirrorMetrics
@@ -42,12 +44,11 @@ from api_mirror.live.page import DOCKED_FRAGMENT_PATH, RECENT_PATH, TIMELINE_FRA
 from api_mirror.openapi.document import build_document
 from api_mirror.read.answer_cache import ResponseCache
 from api_mirror.read.current import Snapshots
-from api_mirror.read.templates import DEFAULT_MAX_BYTES, TemplateCache
-from api_mirror.read.watcher import DEFAULT_CHECK_SECONDS, Hints, SnapshotWatcher
+from api_mirror.read.templates import TemplateCache
+from api_mirror.read.watcher import Hints, SnapshotWatcher
 from models.store.status import StateReader
 from models.support.clock import Clock, utc_now
 
-DEFAULT_UPSTREAM = "https://ll.thespacedevs.com/2.2.0"
 log = logging.getLogger(__name__)
 
 
@@ -70,39 +71,32 @@ async def _not_found(request: Request, error: Exception) -> Response:
 
 def create_app(
     engine: Engine,
+    config: MirrorConfig,
     *,
-    trust_proxy: bool = False,
-    upstream_base: str = DEFAULT_UPSTREAM,
     clock: Clock = utc_now,
     budget: StateReader | None = None,
     lock: StateReader | None = None,
-    stale_after_seconds: float = 3600.0,
     event_feed: EventFeed | None = None,
     fleet_redis: FleetRedis | None = None,
-    check_seconds: float | None = DEFAULT_CHECK_SECONDS,
     hints: Hints | None = None,
-    cache_bytes: int = DEFAULT_MAX_BYTES,
-    cors_origins: Sequence[str] = (ANY_ORIGIN,),
 ) -> FastAPI:
-    """The mirror app over ``engine``.
+    """The mirror app over ``engine``, with the values of ``config``.
 
-    ``budget`` and ``lock`` (the sync lock's holder) report the Redis side of /status (``budget``
-    feeds /metrics too); ``event_feed`` (the notification stream) serves ``/events``, which
-    answers 503 without it; ``fleet_redis`` is where /metrics reads the fleet's counters and
-    stream (without it, those metrics are left out and ``dockwatch_redis_up`` is 0).
-    ``check_seconds`` is how often the data version is checked (None: never on its own; the
-    snapshot then moves only on ``hints`` or an explicit ``app.state.mirror.snapshots.refresh()``),
-    ``hints`` where writers announce new versions, ``cache_bytes`` the cap of the templates kept
-    in memory (beyond it, pages read the templates they miss from the database); whole answers
-    kept for repeats get a quarter of that again. ``cors_origins`` are the origins browser apps
-    may read the mirror from (``("*",)``: any; see ``api_mirror.http.cors``).
+    The collaborators are optional, each part answering without Redis: ``budget`` and ``lock``
+    (the sync lock's holder) report the Redis side of /status (``budget`` feeds /metrics too);
+    ``event_feed`` (the notification stream) serves ``/events``, which answers 503 without it;
+    ``fleet_redis`` is where /metrics reads the fleet's counters and stream (without it, those
+    metrics are left out and ``dockwatch_redis_up`` is 0).
+    ``hints`` is where writers announce new data versions (without it the snapshot moves every
+    ``config.check_seconds``, or on an explicit ``app.state.mirror.snapshots.refresh()``).
+    Beyond ``config.cache_bytes``, pages read the templates they miss from the database.
     """
-    snapshots = Snapshots(engine, TemplateCache(cache_bytes))
-    watcher = SnapshotWatcher(snapshots, interval=check_seconds, hints=hints)
+    snapshots = Snapshots(engine, TemplateCache(config.cache_bytes))
+    watcher = SnapshotWatcher(snapshots, interval=config.check_seconds, hints=hints)
     fleet = FleetCollector(
         engine,
         clock=clock,
-        stale_after_seconds=stale_after_seconds,
+        stale_after_seconds=config.stale_after_seconds,
         budget=budget,
         fleet_redis=fleet_redis,
     )
@@ -139,13 +133,13 @@ def create_app(
     context = MirrorContext(
         engine=engine,
         snapshots=snapshots,
-        trust_proxy=trust_proxy,
-        upstream_base=upstream_base.rstrip("/"),
+        trust_proxy=config.trust_proxy,
+        upstream_base=config.upstream_base.rstrip("/"),
         clock=clock,
         budget=budget,
         lock=lock,
-        stale_after_seconds=stale_after_seconds,
-        cache=ResponseCache(max_bytes=cache_bytes // 4),
+        stale_after_seconds=config.stale_after_seconds,
+        cache=ResponseCache(max_bytes=config.cache_bytes // 4),
     )
     app.state.mirror = context
     metrics = MirrorMetrics(fleet)
@@ -182,5 +176,5 @@ def create_app(
     app.add_middleware(FastPath, context=context, metrics=metrics)
     # CORS wraps the whole stack, the framework's error middleware included: every answer has it.
     build_stack = app.build_middleware_stack
-    app.build_middleware_stack = lambda: Cors(build_stack(), cors_origins)  # type: ignore[method-assign]
+    app.build_middleware_stack = lambda: Cors(build_stack(), config.cors_origins)  # type: ignore[method-assign]
     return app

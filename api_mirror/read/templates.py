@@ -37,7 +37,6 @@ _HOLES = {BASE: BASE_HOLE, IN_SPACE: IN_SPACE_HOLE, DOCKED: DOCKED_HOLE}
 _HOLE_SPLIT = re.compile(f"([{BASE}{IN_SPACE}{DOCKED}])")
 # What a cache entry costs besides its pieces: the entry object, its key and the LRU's node.
 _ENTRY_OVERHEAD = 340
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 Piece = bytes | int | str
 Ends = tuple[str, str]
 DEFAULT_ENDS: Ends = ("/", "")
@@ -93,7 +92,7 @@ def compile_fragments(
 class TemplateCache:
     """A thread-safe LRU of ``(event id, document version, ends) -> Compiled``, bounded in bytes."""
 
-    def __init__(self, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
         self._entries: OrderedDict[Hashable, Compiled] = OrderedDict()
         self._bytes = 0

@@ -26,8 +26,6 @@ from models.support.redact import redact_url
 
 log = logging.getLogger(__name__)
 
-# The default period of the check: how far behind the last commit a mirror without hints lags.
-DEFAULT_CHECK_SECONDS = 1.0
 # How long a wait for a hint blocks at most when no interval is set (so a stop is noticed).
 _HINT_POLL_SECONDS = 1.0
 # Seconds between attempts to subscribe again once Redis failed (the interval goes on meanwhile).

@@ -36,7 +36,7 @@ def read_status(
     session: Session,
     *,
     now: dt.datetime,
-    stale_after_seconds: float = 3600.0,
+    stale_after_seconds: float,
     budget: StateReader | None = None,
     lock: StateReader | None = None,
 ) -> dict[str, Any]:

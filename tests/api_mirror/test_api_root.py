@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from tests.api_mirror.browsable_text import pretty, read_page
 from tests.api_mirror.dataset import make_events, store
 
@@ -93,7 +93,7 @@ def stored(engine: Engine) -> Engine:
 
 @pytest.fixture
 def client(stored: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(stored, check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, check_seconds=None)) as client:
         yield client
 
 
@@ -253,9 +253,9 @@ def test_throttle_ident_is_the_forwarded_client_only_behind_a_trusted_proxy(
     stored: Engine,
 ) -> None:
     forwarded = {"X-Forwarded-For": "203.0.113.7, 10.0.0.1"}
-    with TestClient(create_app(stored, check_seconds=None)) as plain:
+    with TestClient(mirror_app(stored, check_seconds=None)) as plain:
         assert plain.get(THROTTLE, headers=forwarded).json()["ident"] == "testclient"
-    with TestClient(create_app(stored, check_seconds=None, trust_proxy=True)) as proxied:
+    with TestClient(mirror_app(stored, check_seconds=None, trust_proxy=True)) as proxied:
         assert proxied.get(THROTTLE, headers=forwarded).json()["ident"] == "203.0.113.7"
 
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from models.ll2.formats import format_duration
 from models.store.sync_state import LastCycle, write_record
 from tests.api_mirror.conftest import Clock, StatementCounter
@@ -42,7 +42,7 @@ def stored(engine: Engine) -> Engine:
 def client(stored: Engine, clock: Clock) -> Iterator[TestClient]:
     # No periodic check: the statements counted are the requests' own, and the mirror learns of
     # a test's write when the test says so (``learn``), as a writer's hint would tell it.
-    with TestClient(create_app(stored, clock=clock, check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, clock=clock, check_seconds=None)) as client:
         yield client
 
 
@@ -288,10 +288,10 @@ def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted(
     stored: Engine, clock: Clock
 ) -> None:
     headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "mirror.example, inner"}
-    with TestClient(create_app(stored, clock=clock)) as plain:
+    with TestClient(mirror_app(stored, clock=clock)) as plain:
         body = plain.get(LIST + "?limit=1", headers=headers).json()
         assert body["next"].startswith("http://testserver/2.2.0/")
-    with TestClient(create_app(stored, clock=clock, trust_proxy=True)) as proxied:
+    with TestClient(mirror_app(stored, clock=clock, trust_proxy=True)) as proxied:
         body = proxied.get(LIST + "?limit=1", headers=headers).json()
         assert body["next"].startswith("https://mirror.example/2.2.0/")
         assert body["results"][0]["url"].startswith("https://mirror.example/2.2.0/")
@@ -320,7 +320,7 @@ def test_status_reports_counts_freshness_budget_and_lock_holder(
     stored: Engine, clock: Clock
 ) -> None:
     holder = {"held": True, "host": "worker-1", "pid": 42, "since": 1.0e9, "expires_in": 51.5}
-    app = create_app(
+    app = mirror_app(
         stored, clock=clock, budget=lambda: {"used": 3, "limit": 15}, lock=lambda: holder
     )
     with TestClient(app) as client:
@@ -337,7 +337,7 @@ def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> Non
     with Session(stored) as session:
         write_record(session, LastCycle(finished_at=clock(), summary={"requests": 1}), clock())
         session.commit()
-    with TestClient(create_app(stored, clock=clock)) as client:
+    with TestClient(mirror_app(stored, clock=clock)) as client:
         text = client.get("/status").text
 
     assert text.count('"last_cycle"') == 1
@@ -347,14 +347,14 @@ def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> Non
 def test_status_budget_is_null_offline_and_an_error_when_its_reader_fails(
     stored: Engine, clock: Clock
 ) -> None:
-    with TestClient(create_app(stored, clock=clock)) as client:
+    with TestClient(mirror_app(stored, clock=clock)) as client:
         assert client.get("/status").json()["budget"] is None
         assert client.get("/status").json()["lock"] is None
 
     def broken() -> dict[str, int]:
         raise ConnectionError("redis down")
 
-    with TestClient(create_app(stored, clock=clock, budget=broken)) as client:
+    with TestClient(mirror_app(stored, clock=clock, budget=broken)) as client:
         assert client.get("/status").json()["budget"] == {"error": "ConnectionError: redis down"}
 
 

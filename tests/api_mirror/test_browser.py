@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.browsable_text import pretty
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
@@ -35,7 +35,7 @@ def mirror_url(engine: Engine) -> Iterator[str]:
     """The mirror's root on a real uvicorn server, listening before the test starts."""
     with Session(engine) as session:
         store(session, [*make_events(12), strip_format(sample_615())])
-    with serve_in_thread(create_app(engine, clock=lambda: NOW)) as url:
+    with serve_in_thread(mirror_app(engine, clock=lambda: NOW)) as url:
         yield url
 
 

@@ -25,9 +25,9 @@ import redis
 import uvicorn
 from sqlalchemy.engine import Engine
 
-from api_mirror.http.app import create_app
 from api_mirror.read.watcher import Hints
 from fake_upstream import FakeUpstream, make_event
+from harness.mirror_app import mirror_app
 from harness.sync_rig import SyncHarness
 from models.store.data_version import announce_data_version, data_version_channel
 from tests.cli_helpers import REDIS_URL
@@ -145,7 +145,7 @@ def mirror_url(
     harness = SyncHarness(engine, fake, redis_prefix, after_commit=announce)
     harness.fill()
     channel = data_version_channel(redis_prefix)
-    app = create_app(engine, clock=lambda: harness.now, hints=Hints(REDIS_URL, channel))
+    app = mirror_app(engine, clock=lambda: harness.now, hints=Hints(REDIS_URL, channel))
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)

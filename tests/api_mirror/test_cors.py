@@ -18,9 +18,9 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api_mirror.http.app import create_app
 from api_mirror.http.routes.events import EventFeed
 from api_mirror.live.fanout import StreamFanout
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from settings import Settings, SettingsError, load_settings
 from tests.api_mirror.dataset import make_events, store
@@ -46,7 +46,7 @@ def stored(engine: Engine) -> Engine:
 
 @pytest.fixture
 def client(stored: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(stored, check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, check_seconds=None)) as client:
         yield client
 
 
@@ -110,7 +110,7 @@ def test_a_crash_answer_carries_it_too(stored: Engine) -> None:
     def broken(_request: Request) -> Response:
         raise RuntimeError("a handler broke")
 
-    app = create_app(stored, check_seconds=None)
+    app = mirror_app(stored, check_seconds=None)
     app.add_route("/broken", broken)  # a stand-in for a bug in any handler
     with TestClient(app, raise_server_exceptions=False) as client:
         answer = client.get("/broken", headers={"Origin": APP})
@@ -120,7 +120,7 @@ def test_a_crash_answer_carries_it_too(stored: Engine) -> None:
 
 def test_the_event_stream_carries_it(engine: Engine, redis_prefix: str) -> None:
     feed = EventFeed(StreamFanout(REDIS_URL, f"{redis_prefix}:events"), 0.3)
-    with serve_in_thread(create_app(engine, event_feed=feed)) as url, ExitStack() as stack:
+    with serve_in_thread(mirror_app(engine, event_feed=feed)) as url, ExitStack() as stack:
         http = stack.enter_context(httpx.Client(timeout=10))
         response = stack.enter_context(http.stream("GET", f"{url}/events", headers={"Origin": APP}))
         assert response.status_code == 200
@@ -154,7 +154,7 @@ def test_a_private_network_preflight_is_allowed(client: TestClient) -> None:
 
 
 def test_listed_origins_get_their_origin_back_and_others_nothing(stored: Engine) -> None:
-    app = create_app(stored, check_seconds=None, cors_origins=(APP, "http://localhost:3000"))
+    app = mirror_app(stored, check_seconds=None, cors_origins=(APP, "http://localhost:3000"))
     with TestClient(app) as client:
         allowed = client.get(LIST, headers={"Origin": APP})
         other = client.get(LIST, headers={"Origin": "https://elsewhere.example"})

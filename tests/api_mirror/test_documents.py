@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.drf.renderer import json_bytes
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from models.ll2.graph import load_graphs
 from models.ll2.render import LinkStyle, serialize_events
 from models.store.tables import DockingEvent, EventDocument
@@ -31,7 +31,7 @@ Edit = Callable[[Engine], None]
 def client(engine: Engine) -> Iterator[TestClient]:
     with Session(engine) as session:
         store(session, EVENTS)
-    with TestClient(create_app(engine, clock=lambda: NOW, check_seconds=None)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: NOW, check_seconds=None)) as client:
         yield client
 
 

@@ -18,9 +18,9 @@ import redis
 from sqlalchemy.engine import Engine
 from starlette.testclient import TestClient
 
-from api_mirror.http.app import create_app
 from api_mirror.http.routes.events import NOT_CONFIGURED, EventFeed
 from api_mirror.live.fanout import Listener, StreamFanout
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from harness.sse import SseEvent, parse_lines
 from models.fleet.stream import DOCKED, UNDOCKED
@@ -42,7 +42,7 @@ def fanout(stream: str) -> StreamFanout:
 
 @pytest.fixture
 def base(engine: Engine, fanout: StreamFanout) -> Iterator[str]:
-    app = create_app(engine, event_feed=EventFeed(fanout, KEEPALIVE))
+    app = mirror_app(engine, event_feed=EventFeed(fanout, KEEPALIVE))
     with serve_in_thread(app) as url:
         yield url
 
@@ -177,10 +177,10 @@ def test_a_bad_last_event_id_is_a_400(base: str, bad: str) -> None:
 
 def test_without_redis_events_is_a_one_line_503_and_the_rest_serves(engine: Engine) -> None:
     down = StreamFanout("redis://:hunter2@127.0.0.1:9/0", "s")
-    with TestClient(create_app(engine, event_feed=EventFeed(down))) as client:
+    with TestClient(mirror_app(engine, event_feed=EventFeed(down, KEEPALIVE))) as client:
         answer = client.get("/events")
         health = client.get("/healthz")
-    with TestClient(create_app(engine)) as client:
+    with TestClient(mirror_app(engine)) as client:
         unconfigured = client.get("/events")
 
     assert answer.status_code == 503

@@ -18,7 +18,7 @@ from httpx import Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from models.ll2.formats import format_duration
 from tests.api_mirror.browsable_text import pretty, read_page
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
@@ -42,7 +42,7 @@ BROWSER_ACCEPT = (
 def client(engine: Engine) -> Iterator[TestClient]:
     with Session(engine) as session:
         store(session, [*make_events(30), strip_format(sample_615())])
-    with TestClient(create_app(engine, clock=lambda: FETCHED_AT + ELAPSED)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: FETCHED_AT + ELAPSED)) as client:
         yield client
 
 

@@ -25,9 +25,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from api_mirror.http.fleet_metrics import FleetRedis
 from fake_upstream import FakeUpstream, make_event
+from harness.mirror_app import mirror_app
 from harness.sync_rig import UPSTREAM_BASE, SyncHarness
 from harness.webhook_receiver import WebhookReceiver
 from tests.worker.notifications import free_port, own_redis
@@ -122,7 +122,7 @@ def test_metrics_tell_the_story_of_fill_dock_throttle_and_redis_outage(
     stream = f"{redis_prefix}:events"
     store = redis.Redis.from_url(redis_url)
     budget = rig.budget
-    app = create_app(
+    app = mirror_app(
         engine,
         clock=lambda: rig.now,
         budget=lambda: dataclasses.asdict(budget.usage()),
@@ -304,7 +304,7 @@ def alert_metric_names() -> set[str]:
 
 
 def test_without_redis_the_database_metrics_stay_and_redis_up_says_so(engine: Engine) -> None:
-    with TestClient(create_app(engine)) as client:
+    with TestClient(mirror_app(engine)) as client:
         scrape = Scrape(client.get("/metrics").text)
     assert (scrape["dockwatch_redis_up"], scrape["dockwatch_database_up"]) == (0, 1)
     assert scrape["dockwatch_events_stored"] == 0

@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from api_mirror.read.watcher import Hints
 from fake_upstream import FakeUpstream
+from harness.mirror_app import mirror_app
 from models.store.data_version import announce_data_version, data_version_channel
 from models.store.db import make_engine, upgrade
 from tests.api_mirror.dataset import make_events, sample_615, store, strip_format
@@ -53,7 +53,7 @@ def _subscribed(client: redis.Redis, channel: str) -> bool:
 def _hinted(engine: Engine, redis_prefix: str) -> FastAPI:
     """A mirror with no check of its own: only the writers' hints move it."""
     hints = Hints(REDIS_URL, data_version_channel(redis_prefix))
-    return create_app(engine, check_seconds=None, hints=hints)
+    return mirror_app(engine, check_seconds=None, hints=hints)
 
 
 def _listening(redis_client: redis.Redis, redis_prefix: str) -> None:
@@ -62,7 +62,7 @@ def _listening(redis_client: redis.Redis, redis_prefix: str) -> None:
 
 
 def test_the_periodic_check_serves_a_commit_within_its_interval(stored: Engine) -> None:
-    with TestClient(create_app(stored, check_seconds=0.05)) as client:
+    with TestClient(mirror_app(stored, check_seconds=0.05)) as client:
         assert _location(client) != RENAMED
         _rename(stored)
         wait_until(lambda: _location(client) == RENAMED, "the check to see the commit", 10)
@@ -83,7 +83,7 @@ def test_a_hint_serves_a_commit_without_waiting_for_a_check(
 def test_every_mirror_process_learns_of_a_commit_on_its_own(
     stored: Engine, redis_prefix: str, redis_client: redis.Redis
 ) -> None:
-    checking = create_app(stored, check_seconds=0.05)  # a mirror whose Redis is elsewhere
+    checking = mirror_app(stored, check_seconds=0.05)  # a mirror whose Redis is elsewhere
     with TestClient(_hinted(stored, redis_prefix)) as first, TestClient(checking) as second:
         _listening(redis_client, redis_prefix)
         assert _location(first) != RENAMED
@@ -95,7 +95,7 @@ def test_every_mirror_process_learns_of_a_commit_on_its_own(
 
 
 def test_without_redis_the_check_alone_keeps_the_mirror_correct(stored: Engine) -> None:
-    app = create_app(stored, check_seconds=0.05, hints=Hints(NOWHERE, "dockwatch:data-version"))
+    app = mirror_app(stored, check_seconds=0.05, hints=Hints(NOWHERE, "dockwatch:data-version"))
     with TestClient(app) as client:
         _rename(stored)
         wait_until(lambda: _location(client) == RENAMED, "the check to see the commit", 10)

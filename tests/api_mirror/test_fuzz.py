@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
+from harness.mirror_app import mirror_app
 from tests.api_mirror.dataset import make_events, store
 
 NAMES = [
@@ -37,7 +37,7 @@ values = st.one_of(
 def client(engine: Engine) -> Iterator[TestClient]:
     with Session(engine) as session:
         store(session, make_events(25))
-    with TestClient(create_app(engine)) as client:
+    with TestClient(mirror_app(engine)) as client:
         yield client
 
 

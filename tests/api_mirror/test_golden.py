@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
+from harness.mirror_app import mirror_app
 from models.ll2.formats import format_duration
 from tests.api_mirror.browsable_text import read_page
 from tests.api_mirror.dataset import SAMPLE_615, store
@@ -61,7 +61,7 @@ def test_615_synced_from_upstream_is_served_as_captured_with_grown_durations(
         payload = response.json()
     with Session(engine) as session:
         store(session, [payload], now=DEFAULT_NOW)
-    app = create_app(engine, clock=lambda: DEFAULT_NOW + ELAPSED)
+    app = mirror_app(engine, clock=lambda: DEFAULT_NOW + ELAPSED)
     with TestClient(app) as client:
         served = client.get("/2.2.0/docking_event/615/")
         served_json = client.get("/2.2.0/docking_event/615/?format=json")

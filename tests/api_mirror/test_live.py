@@ -14,10 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from api_mirror.http.app import create_app
 from api_mirror.http.routes.events import EventFeed
 from api_mirror.live.fanout import StreamFanout
 from api_mirror.live.page import span
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from models.fleet.stream import DOCKED
 from models.support.compact_json import compact_json
@@ -45,7 +45,7 @@ def stored(engine: Engine) -> list[dict]:
 def test_the_page_lists_each_open_event_under_its_station_linked_to_it(
     engine: Engine, stored: list[dict]
 ) -> None:
-    with TestClient(create_app(engine, clock=lambda: NOW)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: NOW)) as client:
         page = client.get("/")
         fragment = client.get("/live/docked")
 
@@ -68,7 +68,7 @@ def test_the_page_lists_each_open_event_under_its_station_linked_to_it(
 
 
 def test_an_empty_mirror_says_nothing_is_docked(engine: Engine) -> None:
-    with TestClient(create_app(engine)) as client:
+    with TestClient(mirror_app(engine)) as client:
         html = client.get("/").text
 
     assert "Nothing is docked anywhere right now." in html
@@ -98,7 +98,7 @@ def test_a_notification_updates_the_open_page_without_a_reload(
     redis_prefix: str,
 ) -> None:
     stream = f"{redis_prefix}:events"
-    app = create_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
+    app = mirror_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
     with serve_in_thread(app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         requested: list[str] = []

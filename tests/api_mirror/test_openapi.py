@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.drf.params import DOCKING_FILTERS, ID_FILTERS
-from api_mirror.http.app import create_app
 from fake_upstream import generate_history, sample_100, sample_615
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from tests.api_mirror.dataset import FETCHED_AT, make_events, store
 from tests.browser_helpers import chromium
@@ -72,7 +72,7 @@ def served(engine: Engine) -> Engine:
 
 @pytest.fixture
 def client(served: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app(served, clock=lambda: FETCHED_AT)) as client:
+    with TestClient(mirror_app(served, clock=lambda: FETCHED_AT)) as client:
         yield client
 
 
@@ -226,7 +226,7 @@ def test_the_docs_page_loads_swagger_ui_from_the_mirror_alone(client: TestClient
 
 def test_the_docs_page_renders_every_route_in_chromium_offline(served: Engine) -> None:
     """Chromium may only reach the mirror: any other request fails the test."""
-    with serve_in_thread(create_app(served)) as base, chromium() as browser:
+    with serve_in_thread(mirror_app(served)) as base, chromium() as browser:
         page = browser.new_page()
         elsewhere: list[str] = []
 

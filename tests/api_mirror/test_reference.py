@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from fake_upstream import (
     DEFAULT_NOW,
     FakeUpstream,
@@ -30,6 +29,7 @@ from fake_upstream import (
     generate_history,
     parse_datetime,
 )
+from harness.mirror_app import mirror_app
 from tests.api_mirror.browsable_text import pretty, read_page
 from tests.api_mirror.dataset import store
 
@@ -73,7 +73,7 @@ def _synced_pages(fake: FakeUpstream) -> list[dict]:  # type: ignore[type-arg]
 def mirror(engine: Engine) -> Iterator[TestClient]:
     with Session(engine) as session:
         store(session, _synced_pages(_fake()), now=DEFAULT_NOW)
-    with TestClient(create_app(engine, clock=lambda: DEFAULT_NOW)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: DEFAULT_NOW)) as client:
         yield client
 
 

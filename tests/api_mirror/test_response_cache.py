@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from api_mirror.read.answer_cache import Answer, ResponseCache
+from harness.mirror_app import mirror_app
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from worker.sync.store import delete_events
@@ -35,7 +35,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def client(stored: Engine, clock: Clock) -> Iterator[TestClient]:
-    with TestClient(create_app(stored, clock=clock, check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, clock=clock, check_seconds=None)) as client:
         yield client
 
 

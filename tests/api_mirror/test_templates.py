@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from api_mirror.http.app import create_app
 from api_mirror.read.templates import TemplateCache, compile_template
+from harness.mirror_app import mirror_app
 from models.ll2.template import DETAILED
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
@@ -39,7 +39,7 @@ def stored(engine: Engine) -> Engine:
 
 
 def _fresh(engine: Engine, now: dt.datetime, path: str) -> bytes:
-    with TestClient(create_app(engine, clock=lambda: now, check_seconds=None)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: now, check_seconds=None)) as client:
         return client.get(path).content
 
 
@@ -48,7 +48,7 @@ def test_a_later_second_brings_the_durations_current_without_a_statement(
     stored: Engine, statements: StatementCounter, path: str
 ) -> None:
     clock = Clock(START)
-    with TestClient(create_app(stored, clock=clock, check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, clock=clock, check_seconds=None)) as client:
         client.get(path)
         clock.now = START + dt.timedelta(days=3, seconds=7)
         statements.reset()
@@ -63,7 +63,7 @@ def test_beyond_the_memory_cap_pages_read_their_templates_and_are_the_same_bytes
     stored: Engine, statements: StatementCounter, path: str
 ) -> None:
     clock = Clock(START)
-    with TestClient(create_app(stored, clock=clock, check_seconds=None, cache_bytes=3000)) as tiny:
+    with TestClient(mirror_app(stored, clock=clock, check_seconds=None, cache_bytes=3000)) as tiny:
         statements.reset()
         capped = tiny.get(path)
         assert statements.count > 0  # the consistent read of the templates the cache lacks
@@ -74,7 +74,7 @@ def test_beyond_the_memory_cap_pages_read_their_templates_and_are_the_same_bytes
 
 def test_a_change_to_a_shared_row_reaches_every_event_that_embeds_it(stored: Engine) -> None:
     path = "/2.2.0/docking_event/?limit=100&mode=detailed"
-    with TestClient(create_app(stored, clock=Clock(START), check_seconds=None)) as client:
+    with TestClient(mirror_app(stored, clock=Clock(START), check_seconds=None)) as client:
         before = client.get(path).json()["results"]
         edited = strip_format(sample_615())
         edited["flight_vehicle"]["spacecraft"]["spacecraft_config"]["agency"]["abbrev"] = "NEW"

@@ -15,11 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from api_mirror.http.app import create_app
 from api_mirror.http.routes.events import EventFeed
 from api_mirror.live.fanout import StreamFanout
 from api_mirror.live.stays import Stay
 from api_mirror.live.timeline import WindowError, parse_days, render_timeline
+from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from models.fleet.stream import DOCKED
 from models.support.compact_json import compact_json
@@ -120,7 +120,7 @@ def stored(engine: Engine) -> list[dict]:
 def test_the_page_and_its_fragment_draw_the_window_asked_for(
     engine: Engine, stored: list[dict]
 ) -> None:
-    with TestClient(create_app(engine, clock=lambda: NOW)) as client:
+    with TestClient(mirror_app(engine, clock=lambda: NOW)) as client:
         page = client.get("/?days=all")
         fragment = client.get("/live/timeline?days=all")
         recent = client.get("/live/timeline")
@@ -151,10 +151,10 @@ def test_recent_lists_the_latest_retained_notifications_oldest_first(
 ) -> None:
     stream = f"{redis_prefix}:events"
     ids = [notify(redis_client, stream, str(n)) for n in range(60)]
-    app = create_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
+    app = mirror_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
     with TestClient(app) as client:
         answer = client.get("/live/recent")
-    with TestClient(create_app(engine)) as client:
+    with TestClient(mirror_app(engine)) as client:
         without_redis = client.get("/live/recent")
 
     assert answer.status_code == 200
@@ -179,7 +179,7 @@ def test_a_docking_adds_a_bar_without_a_reload_and_earlier_notifications_show(
 ) -> None:
     stream = f"{redis_prefix}:events"
     earlier = notify(redis_client, stream, "615")
-    app = create_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
+    app = mirror_app(engine, event_feed=EventFeed(StreamFanout(REDIS_URL, stream), 0.5))
     with serve_in_thread(app) as base:
         page = browser.new_page(viewport={"width": 390, "height": 844})  # a phone
         page.goto(base + "/")

@@ -118,3 +118,31 @@ def test_a_sweep_step_that_finds_the_lock_busy_is_retried(
         tasks.sync_sweep.run()
     monkeypatch.setattr(tasks, "_cycle", lambda mode: {"requests": 1})
     assert tasks.sync_sweep.run() == {"requests": 1}
+
+
+@pytest.mark.parametrize("command", ["worker", "beat"])
+def test_a_bad_setting_stops_celery_with_one_line_and_exit_2(
+    command: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    # The compose file's worker and beat services run exactly this command.
+    env = cli_env(
+        f"sqlite:///{tmp_path / 'celery.db'}",
+        redis_prefix,
+        "http://127.0.0.1:1/2.2.0",
+        DOCKWATCH_RATE_LIMIT_PER_HOUR="abc",
+    )
+    celery = str(Path(sys.executable).with_name("celery"))
+    result = subprocess.run(
+        [celery, "-A", "worker.app", command, "--loglevel", "INFO"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert result.stderr.splitlines() == [
+        "dockwatch: invalid setting DOCKWATCH_RATE_LIMIT_PER_HOUR: Input should be a valid"
+        " integer, unable to parse string as an integer"
+    ]

@@ -11,14 +11,14 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from models.support.redact import redact_text
-from settings import SettingsError, load_settings
+from settings import Settings, SettingsError, get_settings, load_settings
 from worker.bootstrap import ServiceError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -29,10 +29,22 @@ EXIT_STALE = 3
 EXIT_TEMPFAIL = 75
 
 
-def fail(message: str, code: int = EXIT_FAILURE) -> None:
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     """Print one line on stderr and exit with ``code``."""
     click.echo(f"dockwatch: {message}", err=True)
     sys.exit(code)
+
+
+def settings_or_exit() -> Settings:
+    """The process's settings (read once); a bad one ends the process with one line, exit 2.
+
+    For processes started by another program than the command line (Celery's worker and beat),
+    whose own error handling would print a traceback.
+    """
+    try:
+        return get_settings()
+    except SettingsError as error:
+        fail(str(error), EXIT_CONFIG)
 
 
 def one_line_errors(command: F) -> F:

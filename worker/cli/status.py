@@ -8,7 +8,6 @@ URL points, or one not migrated to this version, is a one-line error naming the 
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -20,51 +19,25 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.fleet.redis_client import make_redis
 from models.ll2.formats import format_instant, parse_instant
 from models.store.db import alembic_config
-from models.store.status import StateReader, read_status
+from models.store.status import read_status
 from models.support.clock import utc_now
 from models.support.redact import redact_text
 from settings import Settings, load_settings
-from worker.bootstrap import ServiceError, open_database, redis_unreachable, sync_lock_key
+from worker.bootstrap import (
+    ServiceError,
+    budget_reader,
+    cadence_for,
+    lock_reader,
+    open_database,
+    redis_unreachable,
+)
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
-from worker.schedule import cadence_for
-from worker.sync.lock import SingleFlight
-from worker.upstream.budget import RequestBudget
 
 CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
 # A cycle's error is cut to this in the text (the whole of it is in ``--json``).
 ERROR_SHOWN_CHARS = 160
-
-
-def budget_reader(settings: Settings) -> StateReader:
-    """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
-
-    def read() -> Mapping[str, Any]:
-        client = make_redis(settings.redis_url)
-        try:
-            budget = RequestBudget(client, settings.key_prefix, settings.rate_limit_per_hour)
-            return dataclasses.asdict(budget.usage())
-        finally:
-            client.close()
-
-    return read
-
-
-def lock_reader(settings: Settings) -> StateReader:
-    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
-
-    def read() -> Mapping[str, Any]:
-        client = make_redis(settings.redis_url)
-        try:
-            lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
-            holder = lock.holder()
-            return {"held": False} if holder is None else {"held": True, **holder}
-        finally:
-            client.close()
-
-    return read
 
 
 def require_migrated(engine: Engine) -> None:

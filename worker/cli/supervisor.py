@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 
 from models.support.redact import without_credentials
 from settings import Settings
-from worker.bootstrap import connect_database, connect_redis
+from worker.bootstrap import cadence_for, connect_database, connect_redis
 from worker.cli.listener import check_port
 from worker.cli.progress import ProgressReporter, fill_already_done
 from worker.redis_outage import SUPERVISOR_ENV, RedisWatch
-from worker.schedule import cadence_for, expires
+from worker.schedule import expires
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,7 @@ from __future__ import annotations
 import logging
 
 import click
-import httpx
 
-from models.fleet.counters import SharedCounters
 from models.fleet.stream import NOTIFICATION_TYPES
 from models.store.db import session_scope
 from models.store.webhook_endpoints import (
@@ -30,13 +28,11 @@ from models.support.clock import utc_now
 from models.support.compact_json import compact_json
 from models.support.redact import without_credentials
 from settings import load_settings
-from worker.bootstrap import connect_redis, open_database
+from worker.bootstrap import connect_redis, delivery_process, open_database, webhook_http
 from worker.cli.errors import fail, one_line_errors
 from worker.cli.signals import stop_on_signals
-from worker.notify.webhook_delivery import run_webhooks_forever
 from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
 from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
-from worker.redis_outage import quiet_redis_outages
 
 # Ids are BIGINT: a larger number can name no endpoint (and must not reach the database).
 ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
@@ -179,7 +175,7 @@ def test(endpoint_id: int) -> None:
         except EndpointNotFound as error:
             _not_found(error)
     event = probe_event(endpoint_id, utc_now())
-    with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
+    with webhook_http(settings) as http:
         result = post_event(http, endpoint.url, endpoint.secret, event)
     shown = without_credentials(endpoint.url)
     if result.status is None:
@@ -193,17 +189,5 @@ def test(endpoint_id: int) -> None:
 @one_line_errors
 def deliver() -> None:
     """Deliver notifications to every enabled endpoint until stopped."""
-    settings = load_settings()
-    with (
-        open_database(settings.database_url, migrate=False) as engine,
-        connect_redis(settings.redis_url) as redis_client,
-    ):
-        # A Redis outage is one line when it starts and one when it ends, as in the other
-        # children.
-        quiet_redis_outages(logging.getLogger().handlers, settings.redis_url)
-        stop = stop_on_signals()
-        with httpx.Client(timeout=settings.webhook_timeout_seconds) as http:
-            counters = SharedCounters(redis_client, settings.key_prefix)
-            run_webhooks_forever(
-                engine, redis_client, http, stream=settings.stream, stop=stop, counters=counters
-            )
+    with delivery_process(load_settings()) as delivery:
+        delivery.run(stop_on_signals())

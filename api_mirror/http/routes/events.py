@@ -26,7 +26,6 @@ from models.fleet.stream import StreamEntry, entry_id_key, is_entry_id
 from models.fleet.subscription import NotificationFilter
 from models.support.redact import redact_url
 
-DEFAULT_KEEPALIVE_SECONDS = 15.0
 NOT_CONFIGURED = "live notifications are off: this mirror was started without a Redis URL"
 
 
@@ -35,7 +34,7 @@ class EventFeed:
     """What ``/events`` needs: the fan-out reader and the keep-alive interval."""
 
     fanout: StreamFanout
-    keepalive_seconds: float = DEFAULT_KEEPALIVE_SECONDS
+    keepalive_seconds: float
 
 
 def _feed(request: Request) -> EventFeed | None:
