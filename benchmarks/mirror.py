@@ -18,7 +18,7 @@ per-answer stall (Nagle's algorithm left on adds ~40 ms to each small answer) th
 connections hide. Figures only, never asserted.
 
     python -m benchmarks.mirror [--quick] [--events 10000] [--seconds 4] [--dbs sqlite,postgresql]
-                                [--keepalive-seconds 2]
+                                [--keepalive-seconds 1]
 """
 
 from __future__ import annotations
@@ -300,8 +300,9 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument(
         "--keepalive-seconds",
         type=float,
-        default=2.0,
-        help="measured seconds per run on one keep-alive connection",
+        default=1.0,
+        help="measured seconds per run on one keep-alive connection (no warm-up: the "
+        "concurrent runs warmed every server on the same URLs)",
     )
     args = parser.parse_args(argv)
     kinds = parse_kinds(args.dbs)
@@ -310,7 +311,6 @@ def main(argv: Sequence[str] | None = None) -> str:
     routes: Sequence[Route] = ROUTES
     if args.quick:
         args.events, args.seconds, args.warmup, kinds = 300, 1.0, 0.0, ["sqlite"]
-        args.keepalive_seconds = 1.0
         routes = ROUTES[:4]
     missing = _drf_missing()
     tool = "wrk -t2" if wrk.available() else "benchmarks.loadgen (wrk not installed)"
@@ -353,7 +353,7 @@ def main(argv: Sequence[str] | None = None) -> str:
             for name in ("floor", *(f"mirror/{kind}" for kind in kinds), "drf"):
                 if name in ports:
                     sequential[route.name][name] = load(
-                        ports[name], pools[route.name], 1, args.keepalive_seconds, args.warmup
+                        ports[name], pools[route.name], 1, args.keepalive_seconds, 0.0
                     )
     figures = report(results, routes, kinds)
     figures += report_keepalive(sequential, routes, kinds)
