@@ -74,7 +74,7 @@ bench: install $(BENCH_STAMP) services wrk
 
 demo: install
 	bash scripts/ensure-redis.sh
-	$(BIN)/python -m fake_upstream.demo $(DEMO_ARGS)
+	$(BIN)/dockwatch demo $(DEMO_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,17 +1,24 @@
 """Mirror: the read path against its floor and the DRF reference, side by side in one run.
 
 10,000 generated events are stored (``apply_page``) in one SQLite file. Three servers run as
-children under the same uvicorn settings, one process each, on 127.0.0.1: the mirror as
-``dockwatch serve`` runs it, the DRF reference (``benchmarks.drf_reference``: Django + DRF +
-django-filter over the same file, as upstream implements the endpoint) and the floor (a bare
+children under the same uvicorn settings, one process each, on 127.0.0.1, each on the listening
+socket ``dockwatch serve`` makes (``worker.cli.listener``): the mirror as ``dockwatch serve``
+runs it, the DRF reference (``benchmarks.drf_reference``: Django + DRF + django-filter over the
+same file, as upstream implements the endpoint) and the floor (a bare
 ASGI app answering each URL with bytes the mirror produced, captured beforehand: no routing, no
 query, no serialization). Each route is loaded on the three servers back to back with 8
 keep-alive connections (``wrk -t2 -c8`` when installed, else ``benchmarks.loadgen``) and the
 ratios of the issue's targets are printed: mirror ÷ DRF (throughput), floor ÷ mirror
 (throughput) and the p99s. The mirror is also measured on PostgreSQL (the same events) against
-the same floor and reference (``--dbs sqlite`` skips it). Figures only, never asserted.
+the same floor and reference (``--dbs sqlite`` skips it). Then the routes a single client walks
+(detail ``/615/``, ``?limit=10``, the normal list at ``limit=100``, the hot detailed page) are
+asked on one keep-alive connection, one request after another, as a browser, a
+``requests.Session`` or an ``httpx.Client`` asks them: the median and p99 per server show any
+per-answer stall (Nagle's algorithm left on adds ~40 ms to each small answer) that 8 busy
+connections hide. Figures only, never asserted.
 
     python -m benchmarks.mirror [--quick] [--events 10000] [--seconds 4] [--dbs sqlite,postgresql]
+                                [--keepalive-seconds 1]
 """
 
 from __future__ import annotations
@@ -48,13 +55,17 @@ DRF_MODULES = ("django", "rest_framework", "django_filters", "a2wsgi")
 
 @dataclass(frozen=True)
 class Route:
-    """One row of the table: its URL pool and the issue's targets (None: no target)."""
+    """One row of the table: its URL pool and the issue's targets (None: no target);
+    ``keepalive``: also asked on one keep-alive connection, with that target for the mirror's
+    median (ms, None: no target)."""
 
     name: str
     urls: Callable[[list[Event]], list[str]]
     min_vs_drf: float | None = None
     max_floor_ratio: float | None = None
     max_p99_vs_floor: float | None = None
+    keepalive: bool = False
+    max_keepalive_median_ms: float | None = None
 
 
 def _distinct_pages(events: list[Event]) -> list[str]:
@@ -84,10 +95,18 @@ ROUTES = (
         lambda _: [f"{LIST}?limit=100&mode=detailed&ordering=-docking"],
         min_vs_drf=50,
         max_floor_ratio=2,
+        keepalive=True,
     ),
     Route("distinct detailed pages", _distinct_pages, 30, 4, 10),
-    Route("detail /615/", lambda _: [f"{LIST}615/"], min_vs_drf=20),
-    Route("?limit=10", lambda _: [f"{LIST}?limit=10"], min_vs_drf=20),
+    Route(
+        "detail /615/",
+        lambda _: [f"{LIST}615/"],
+        min_vs_drf=20,
+        keepalive=True,
+        max_keepalive_median_ms=2,
+    ),
+    Route("?limit=10", lambda _: [f"{LIST}?limit=10"], min_vs_drf=20, keepalive=True),
+    Route("normal list", lambda _: [f"{LIST}?limit=100"], min_vs_drf=20, keepalive=True),
     Route("distinct details", _distinct_details),
     Route("filtered+search pages", _filtered_pages),
 )
@@ -159,15 +178,21 @@ def capture(port: int, pools: dict[str, list[str]], kinds: int) -> Responses:
     return responses
 
 
-def load(port: int, urls: Sequence[str], args: argparse.Namespace) -> wrk.Measured:
-    """One measured run against ``port``."""
+def load(
+    port: int, urls: Sequence[str], connections: int, seconds: float, warmup: float
+) -> wrk.Measured:
+    """One measured run against ``port``: ``connections`` keep-alive connections, each sending
+    its next request once its previous answer is read."""
     if wrk.available():
         return wrk.run(
-            port, urls, connections=args.concurrency, seconds=args.seconds, warmup=args.warmup
+            port,
+            urls,
+            connections=connections,
+            threads=min(2, connections),
+            seconds=seconds,
+            warmup=warmup,
         )
-    result = run_load(
-        port, urls, concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup
-    )
+    result = run_load(port, urls, concurrency=connections, seconds=seconds, warmup=warmup)
     answers = len(result.latencies)
     return wrk.Measured(
         result.rate,
@@ -235,6 +260,34 @@ def report(
     return figures
 
 
+def report_keepalive(
+    sequential: dict[str, dict[str, wrk.Measured]], routes: Sequence[Route], kinds: list[str]
+) -> list[str]:
+    """Print the one-connection table (median / p99 ms per server); returns the figures of the
+    routes with a target, for the summary line."""
+    names = ["floor", *(f"mirror/{kind}" for kind in kinds), "drf"]
+    print("\n  one keep-alive connection, requests one after another: median / p99 ms")
+    print(f"  {'route':<24}" + "".join(f"{name:<20}" for name in names) + "mirror target")
+    figures = []
+    for route in routes:
+        row = sequential[route.name]
+        if not row:
+            continue
+        cells = [
+            f"{row[name].p50_ms:.2f} / {row[name].p99_ms:.2f}" if name in row else "n/a"
+            for name in names
+        ]
+        mirror = row[f"mirror/{kinds[0]}"]
+        target = ""
+        if route.max_keepalive_median_ms is not None:
+            limit = route.max_keepalive_median_ms
+            met = "ok" if mirror.p50_ms <= limit else "MISSED"
+            target = f"median ≤{limit:g} ms {met}"
+            figures.append(f"keep-alive {route.name}: median {mirror.p50_ms:.2f} ms")
+        print(f"  {route.name:<24}" + "".join(f"{cell:<20}" for cell in cells) + target)
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> str:
     """Run the benchmark; returns its summary line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -244,6 +297,13 @@ def main(argv: Sequence[str] | None = None) -> str:
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument(
+        "--keepalive-seconds",
+        type=float,
+        default=1.0,
+        help="measured seconds per run on one keep-alive connection (no warm-up: the "
+        "concurrent runs warmed every server on the same URLs)",
+    )
     args = parser.parse_args(argv)
     kinds = parse_kinds(args.dbs)
     if "sqlite" not in kinds:
@@ -265,6 +325,7 @@ def main(argv: Sequence[str] | None = None) -> str:
             "(make bench installs the bench extra)"
         )
     results: dict[str, dict[str, wrk.Measured]] = {route.name: {} for route in routes}
+    sequential: dict[str, dict[str, wrk.Measured]] = {route.name: {} for route in routes}
     with tempfile.TemporaryDirectory(prefix="dwbench-mirror-") as tmp, ExitStack() as stack:
         ports: dict[str, int] = {}
         events: list[Event] = []
@@ -283,8 +344,19 @@ def main(argv: Sequence[str] | None = None) -> str:
         for route in routes:
             for name in ("floor", *(f"mirror/{kind}" for kind in kinds), "drf"):
                 if name in ports:
-                    results[route.name][name] = load(ports[name], pools[route.name], args)
+                    results[route.name][name] = load(
+                        ports[name], pools[route.name], args.concurrency, args.seconds, args.warmup
+                    )
+        for route in routes:
+            if not route.keepalive:
+                continue
+            for name in ("floor", *(f"mirror/{kind}" for kind in kinds), "drf"):
+                if name in ports:
+                    sequential[route.name][name] = load(
+                        ports[name], pools[route.name], 1, args.keepalive_seconds, 0.0
+                    )
     figures = report(results, routes, kinds)
+    figures += report_keepalive(sequential, routes, kinds)
     return summary("mirror", "; ".join(figures))
 
 

@@ -1,14 +1,16 @@
 """A uvicorn server child for the mirror benchmark: the mirror, the floor or the DRF reference.
 
-``python -m benchmarks.mirror_server mirror DATABASE_URL [CACHE_MIB]`` serves ``create_app`` on
-that database, as ``dockwatch serve`` does (its template cache capped at ``CACHE_MIB``, by
-default at the default cap);
+``python -m benchmarks.mirror_server mirror DATABASE_URL [CACHE_MIB]`` serves the mirror on that
+database through ``api_mirror.http.server.serve``, the function ``dockwatch serve`` calls (its
+template cache capped at ``CACHE_MIB``, by default at the default cap; no Redis: the mirror
+checks the data version on its own);
 ``python -m benchmarks.mirror_server floor RESPONSES_FILE`` serves the same answers as
 pre-serialized bytes from a dict (a bare ASGI app: no routing, no query, no serialization);
 ``python -m benchmarks.mirror_server drf SQLITE_PATH`` serves the DRF reference (Django's WSGI
-handler through ``a2wsgi``) on that SQLite file. All bind 127.0.0.1 on an ephemeral port, print
-``PORT <n>`` and serve with the same uvicorn settings (the mirror's ``serve()`` ones, access log
-off) until terminated.
+handler through ``a2wsgi``) on that SQLite file. All listen on the socket ``dockwatch serve``
+listens on (``worker.cli.listener.bind_listener``, 127.0.0.1, an ephemeral port), print
+``PORT <n>`` and serve with the same uvicorn settings (the mirror's ``serve()`` ones, logging
+warnings only, so no access log) until terminated.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+
+from worker.cli.listener import bind_listener
 
 # path?query -> (status, headers, body), as captured from the mirror.
 Responses = dict[str, tuple[int, list[tuple[bytes, bytes]], bytes]]
@@ -48,38 +52,43 @@ def floor_app(responses: Responses) -> Any:
     return app
 
 
-def build(role: str, argument: str, cache_mib: str | None = None) -> Any:
-    """The ASGI app for ``role``."""
+def build(role: str, argument: str) -> Any:
+    """The ASGI app of the floor or the DRF reference."""
     if role == "floor":
         responses: Responses = pickle.loads(Path(argument).read_bytes())
         return floor_app(responses)
-    if role == "drf":
-        from a2wsgi import WSGIMiddleware
+    from a2wsgi import WSGIMiddleware
 
-        from benchmarks.drf_reference import wsgi_application
+    from benchmarks.drf_reference import wsgi_application
 
-        return WSGIMiddleware(wsgi_application(argument))
+    return WSGIMiddleware(wsgi_application(argument))
+
+
+def run_mirror(listener: socket.socket, database_url: str, cache_mib: str | None) -> None:
+    """The mirror on ``listener``, built through the bootstrap and served as ``dockwatch serve``
+    serves it."""
+    from api_mirror.http.server import serve, server_config
     from harness.mirror_app import mirror_app
     from models.store.db import make_engine
 
     cap = {"cache_bytes": int(cache_mib) * 1024 * 1024} if cache_mib else {}
-    return mirror_app(make_engine(argument), **cap)
+    app = mirror_app(make_engine(database_url), **cap)
+    serve(server_config(app, log_level="warning"), listener)
 
 
 def main() -> None:
     """Bind, announce the port, serve."""
     role, argument = sys.argv[1], sys.argv[2]
-    app = build(role, argument, *sys.argv[3:4])
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
-    # without it Nagle + delayed ACK add 40 ms to every small answer.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
+    app = None if role == "mirror" else build(role, argument)
     # Listening before the port is announced: connections queue until uvicorn accepts them.
-    sock.listen(2048)
-    print(f"PORT {sock.getsockname()[1]}", flush=True)
+    listener = bind_listener("127.0.0.1", 0)
+    print(f"PORT {listener.getsockname()[1]}", flush=True)
+    if app is None:
+        cache_mib = sys.argv[3] if len(sys.argv) > 3 else None
+        run_mirror(listener, argument, cache_mib)
+        return
     config = uvicorn.Config(app, log_level="warning", access_log=False, proxy_headers=False)
-    uvicorn.Server(config).run(sockets=[sock])
+    uvicorn.Server(config).run(sockets=[listener])
 
 
 if __name__ == "__main__":

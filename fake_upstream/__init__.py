@@ -1,11 +1,11 @@
-"""A fake Launch Library 2 (2.2.0) docking-event upstream: server, generated data, offline demo.
+"""A fake Launch Library 2 (2.2.0) docking-event upstream: server and generated data.
 
 ``FakeUpstream`` serves LL2's docking-event list and detail endpoints on 127.0.0.1 from plain
 event dicts, with a scriptable clock, edits, queued faults and a request log; the test suite and
 the benchmarks run the product against it. ``generate_history`` and ``make_event`` make the
 events (two real recorded samples, shipped in ``samples/``, plus seeded generated history).
-``fake_upstream.demo`` is the offline demo behind ``dockwatch demo``. Apart from the demo,
-nothing here imports the product, so the fake stays an independent reference for it.
+The offline demo (``dockwatch demo``, in the product) serves it too. Nothing here imports the
+product, so the fake stays an independent reference for it.
 """
 
 from fake_upstream.catalogue import LOCATIONS, STATIONS

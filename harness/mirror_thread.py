@@ -1,14 +1,19 @@
-"""A real uvicorn server for an ASGI app, in a thread, listening before it is handed out."""
+"""A real uvicorn server for an ASGI app, in a thread, listening before it is handed out.
+
+It listens on the socket ``dockwatch serve`` listens on (``worker.cli.listener.bind_listener``),
+so the tests and benchmarks using it see the keep-alive behaviour users get.
+"""
 
 from __future__ import annotations
 
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import uvicorn
+
+from worker.cli.listener import bind_listener
 
 # Streams still open at shutdown (SSE clients) are cancelled after this long.
 SHUTDOWN_GRACE_SECONDS = 3
@@ -17,10 +22,8 @@ SHUTDOWN_GRACE_SECONDS = 3
 @contextmanager
 def serve_in_thread(app: Any) -> Iterator[str]:
     """Serve ``app`` on 127.0.0.1 (an ephemeral port); yields its root URL, stops it on exit."""
-    # IPPROTO_TCP: asyncio sets TCP_NODELAY only on sockets whose proto says TCP (no Nagle delay).
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1024)  # connections queue until uvicorn accepts them: no start-up wait
+    # Connections queue on the listening socket until uvicorn accepts them: no start-up wait.
+    listener = bind_listener("127.0.0.1", 0)
     config = uvicorn.Config(
         app,
         log_level="warning",

@@ -26,9 +26,9 @@ def demo_env(**extra: str) -> dict[str, str]:
 
 
 def run_demo(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """``python -m fake_upstream.demo ARGS`` to completion (for the ones that end at once)."""
+    """``dockwatch demo ARGS`` to completion (for the ones that end at once)."""
     return subprocess.run(
-        [sys.executable, "-m", "fake_upstream.demo", *args],
+        dockwatch_argv("demo", *args),
         env=demo_env(),
         cwd=cwd,
         capture_output=True,
@@ -53,7 +53,7 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
         text=True,
     )
     port = free_port()
-    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--pause", "0"]
+    argv = dockwatch_argv("demo", "--port", str(port), "--pause", "0")
     argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", stream]
     demo = RunningJob(demo_env(), [], tmp_path, argv=argv)
     try:
@@ -115,7 +115,7 @@ def test_the_demo_refuses_a_key_prefix_in_use_and_deletes_nothing(
 def test_the_demo_and_its_data_import_nothing_from_tests(tmp_path: Path) -> None:
     # Outside the checkout and without PYTHONPATH: what the installed packages import.
     code = (
-        "import sys, worker.cli, fake_upstream.demo, fake_upstream\n"
+        "import sys, worker.cli, worker.cli.offline_demo, fake_upstream\n"
         "assert len(fake_upstream.generate_history(20)) == 20\n"
         "print(sorted(m for m in sys.modules if m.partition('.')[0] == 'tests'))"
     )
@@ -123,6 +123,28 @@ def test_the_demo_and_its_data_import_nothing_from_tests(tmp_path: Path) -> None
     done = subprocess.run(
         [sys.executable, "-c", code],
         env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_fake_upstream_imports_nothing_of_the_product(tmp_path: Path) -> None:
+    # Every module of the fake in a fresh interpreter: the demo's run is the product's, not its.
+    code = (
+        "import pkgutil, sys, fake_upstream\n"
+        "for found in pkgutil.iter_modules(fake_upstream.__path__):\n"
+        "    __import__(f'fake_upstream.{found.name}')\n"
+        "product = {'models', 'worker', 'api_mirror', 'settings', 'celeryconfig'}\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in product))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -156,7 +178,7 @@ def test_a_demo_whose_reader_goes_away_still_cleans_up(
     temp = tmp_path / "tmp"
     temp.mkdir()
     port = free_port()
-    argv = [sys.executable, "-m", "fake_upstream.demo", "--port", str(port), "--pause", "0"]
+    argv = dockwatch_argv("demo", "--port", str(port), "--pause", "0")
     argv += ["--exit-when-done", "--key-prefix", redis_prefix, "--stream", f"{redis_prefix}:ev"]
     demo = subprocess.Popen(
         argv,

@@ -12,7 +12,6 @@ version (the version leads the ETag), no id twice and every event once.
 from __future__ import annotations
 
 import datetime as dt
-import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from harness.sync_rig import SyncHarness
 from models.store.data_version import announce_data_version, data_version_channel
 from tests.cli_helpers import REDIS_URL
 from tests.run_helpers import wait_until
+from worker.cli.listener import bind_listener
 from worker.sync.summary import Mode
 
 WRITER_ROUNDS = 24
@@ -146,9 +146,7 @@ def mirror_url(
     harness.fill()
     channel = data_version_channel(redis_prefix)
     app = mirror_app(engine, clock=lambda: harness.now, hints=Hints(REDIS_URL, channel))
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
+    listener = bind_listener("127.0.0.1", 0)  # the socket `dockwatch serve` serves on
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", proxy_headers=False))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener]}, daemon=True)
     thread.start()

@@ -1,8 +1,9 @@
-"""``dockwatch demo``: the offline demo (``make demo`` and ``python -m fake_upstream.demo`` too).
+"""``dockwatch demo``: the offline demo (``make demo`` runs it too).
 
-The demo and its replay upstream live in the ``fake_upstream`` package, installed with dockwatch,
-so the command works from an installed package as well as from a checkout; it is imported only
-when the demo runs. The options are declared here, once, like every other command's.
+The demo's run is ``worker.cli.offline_demo``; its replay upstream is the ``fake_upstream``
+package, installed with dockwatch, so the command works from an installed package as well as
+from a checkout. Both are imported only when the demo runs. The options are declared here,
+once, like every other command's.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def demo_command(
     keys of its own, then docks a spacecraft at the ISS and undocks it. Ctrl-C ends it and
     removes its files and its Redis keys.
     """
-    from fake_upstream.demo import DemoOptions
-    from fake_upstream.demo import main as run_demo
+    from worker.cli.offline_demo import DemoOptions
+    from worker.cli.offline_demo import main as run_demo
 
     options = DemoOptions(port, events, pause, exit_when_done, key_prefix, stream)
     sys.exit(run_demo(options))

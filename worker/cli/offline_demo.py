@@ -1,15 +1,15 @@
 """The offline demo: a replay upstream, the main job against it, a scripted docking and undocking.
 
-``dockwatch demo`` (or ``make demo``) starts the fake LL2 server on 127.0.0.1, seeded with the
-two real LL2 samples plus generated history, runs ``dockwatch run`` against it (a temporary
-SQLite database, the local Redis, a key prefix and stream of its own) and, once the first fill
-is done, docks a spacecraft at the ISS and undocks it again, reporting when each notification
-reaches the stream. It prints the live page's URL, the ``dockwatch subscribe`` and
-``curl -N …/events`` commands for a second terminal and ``curl`` commands for the mirror.
-Ctrl-C stops everything and removes its files and its Redis keys (it refuses a key prefix or
-stream already in use, so it only ever deletes its own). Unlike the rest of this package it uses
-the product: its settings, its Redis helpers, and ``worker.cli run`` as the main job in a child
-process.
+``dockwatch demo`` (or ``make demo``) starts the fake LL2 server (``fake_upstream``) on
+127.0.0.1, seeded with the two real LL2 samples plus generated history, runs ``dockwatch run``
+against it (a temporary SQLite database, the local Redis, a key prefix and stream of its own)
+and, once the first fill is done, docks a spacecraft at the ISS and undocks it again, reporting
+when each notification reaches the stream. It prints the live page's URL, the
+``dockwatch subscribe`` and ``curl -N …/events`` commands for a second terminal and ``curl``
+commands for the mirror. Ctrl-C stops everything and removes its files and its Redis keys (it
+refuses a key prefix or stream already in use, so it only ever deletes its own). The only module
+of the product that imports the fake upstream (the ``demo`` command imports this one only when
+the demo runs).
 """
 
 from __future__ import annotations
@@ -34,18 +34,16 @@ from typing import Any, TextIO
 import httpx
 import redis
 
-from fake_upstream.data import make_event
-from fake_upstream.history import generate_history
-from fake_upstream.server import FakeUpstream
+from fake_upstream import FakeUpstream, generate_history, make_event
 from models.fleet.stream import dead_letter_stream
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
 from worker.cli.listener import check_port
 from worker.cli.supervisor import die_with_parent
 
-# The folder holding this package and, beside it, the product's (a checkout or site-packages). It
-# goes on the main job's PYTHONPATH: the job runs the same code as the demo from any directory.
-SOURCE_ROOT = Path(__file__).resolve().parent.parent
+# The folder holding the product's packages (a checkout or site-packages). It goes on the main
+# job's PYTHONPATH: the job runs the same code as the demo from any directory.
+SOURCE_ROOT = Path(__file__).resolve().parents[2]
 # Demo time runs fast: 1800 requests an hour makes the poll come every ~2.7 s, not every 320 s.
 DEMO_RATE_PER_HOUR = 1800
 LOCATION_HARMONY_FORWARD = 19  # an ISS port
@@ -352,10 +350,3 @@ def main(options: DemoOptions) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, request_stop)
     return demo.run()
-
-
-if __name__ == "__main__":
-    # ``python -m fake_upstream.demo`` is ``dockwatch demo``: one set of options, one help text.
-    from worker.cli.demo import demo_command
-
-    demo_command(prog_name="dockwatch demo")
