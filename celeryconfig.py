@@ -7,6 +7,7 @@ a margin before its next run is queued: a backlog of stale polls is pointless.
 
 from __future__ import annotations
 
+from settings import unknown_variables, variables_given
 from worker.bootstrap import cadence_for
 from worker.cli.errors import settings_or_exit
 from worker.schedule import beat_schedule as beat_schedule_for
@@ -33,6 +34,11 @@ worker_prefetch_multiplier = 1
 task_soft_time_limit = 1500
 task_time_limit = 1800
 worker_hijack_root_logger = False
+# dockwatch's own (not Celery's): the worker and beat log in dockwatch's one format at this level
+# (``worker.app`` takes over Celery's logging set-up; ``--loglevel`` is ignored) and warn once
+# of each misspelled DOCKWATCH_* variable.
+dockwatch_log_level = _settings.log_level
+dockwatch_unknown_variables = unknown_variables(variables_given())
 timezone = "UTC"
 enable_utc = True
 beat_schedule = beat_schedule_for(_cadence)

@@ -6,17 +6,30 @@ plain values. A bad value fails fast with one line naming the variable.
 
 from __future__ import annotations
 
+import contextlib
+import difflib
+import os
 import re
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.support.redact import url_secrets
 
 ENV_PREFIX = "DOCKWATCH_"
+# ``DOCKWATCH_*`` variables dockwatch reads that are no settings: the supervisor's pid for its
+# children, the relay's crash point (crash tests), and the test suite's and benchmarks' own.
+NOT_SETTINGS = ("DOCKWATCH_SUPERVISOR_PID", "DOCKWATCH_CRASH_AT", "DOCKWATCH_DRF_DATABASE")
+NOT_SETTINGS_PREFIXES = ("DOCKWATCH_TEST_", "DOCKWATCH_BENCH_")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+# The level of the one-shot commands (sync, status, db, webhooks add …) while
+# DOCKWATCH_LOG_LEVEL is unset: their answer is their output, the log only says what went wrong.
+ONE_SHOT_LOG_LEVEL: LogLevel = "WARNING"
 # The last segment of an LL2 API root: its version, such as ``2.2.0``.
 _API_VERSION = re.compile(r"/\d+\.\d+\.\d+$")
 
@@ -117,6 +130,10 @@ class Settings(BaseSettings):
         """``DOCKWATCH_CORS_ORIGINS`` as the mirror takes it: ``("*",)`` or exact origins."""
         return tuple(self.cors_origins.split(","))
 
+    # The log level of every process (one format for all, see worker.log_format). The one-shot
+    # commands (sync, status, db, webhooks …) log warnings only unless this is set.
+    log_level: LogLevel = "INFO"
+
     def secrets(self) -> list[str]:
         """The API token and every password in a configured URL, to keep out of any text."""
         found = [
@@ -160,7 +177,10 @@ class Settings(BaseSettings):
             if value.startswith(plain):
                 return "postgresql+psycopg://" + value.removeprefix(plain)
         if not value.startswith(("sqlite://", "postgresql+psycopg://")):
-            raise ValueError("must be a sqlite:/// or postgresql+psycopg:// URL")
+            raise ValueError(
+                "must be an SQLite URL (sqlite:///path/to/file.db) or a PostgreSQL one"
+                " (postgresql+psycopg://, postgresql:// or postgres://, all through psycopg)"
+            )
         return value
 
     @field_validator("cors_origins")
@@ -179,6 +199,11 @@ class Settings(BaseSettings):
             )
         return ",".join(origin for origin in origins if origin is not None)
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
@@ -193,6 +218,46 @@ def describe_error(error: ValidationError) -> str:
     name = ENV_PREFIX + str(first["loc"][0]).upper() if first["loc"] else ENV_PREFIX
     message = str(first["msg"]).removeprefix("Value error, ")
     return f"invalid setting {name}: {message}"
+
+
+def setting_names() -> list[str]:
+    """Every setting's environment variable (``DOCKWATCH_UPSTREAM_URL`` …), in field order."""
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[str]:
+    """One warning line per ``DOCKWATCH_*`` variable in ``environ`` that is no setting.
+
+    Each names the closest setting when one is close (``difflib``): ``DOCKWATCH_RATE_LIMT_PER_HOUR``
+    → "… (did you mean DOCKWATCH_RATE_LIMIT_PER_HOUR?)". The value is never quoted (it may be a
+    secret). Names dockwatch reads besides its settings (``NOT_SETTINGS``) pass.
+    """
+    known = setting_names()
+    # Compared without the common prefix, which would make any two names look alike.
+    suffixes = {name.removeprefix(ENV_PREFIX): name for name in known}
+    lines = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if (
+            not upper.startswith(ENV_PREFIX)
+            or upper in known
+            or upper in NOT_SETTINGS
+            or upper.startswith(NOT_SETTINGS_PREFIXES)
+        ):
+            continue
+        close = difflib.get_close_matches(upper.removeprefix(ENV_PREFIX), suffixes, n=1)
+        hint = f" (did you mean {suffixes[close[0]]}?)" if close else ""
+        lines.append(f"unknown setting {name} is ignored{hint}")
+    return lines
+
+
+def variables_given(env_file: str = ".env") -> dict[str, str]:
+    """The names the settings are read from: the environment's and the ``.env`` file's (values
+    are not kept). An unreadable ``.env`` adds none (``load_settings`` reports it)."""
+    names = dict.fromkeys(os.environ, "")
+    with contextlib.suppress(OSError, UnicodeDecodeError, ValueError):
+        names.update(dict.fromkeys(dotenv_values(env_file), ""))
+    return names
 
 
 def load_settings() -> Settings:

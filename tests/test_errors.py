@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import OperationalError
 
 from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history
+from models.store.db import make_engine
 from tests.cli_helpers import cli_env, run_cli
 from tests.run_helpers import RunningJob, free_port, get_json, wait_until
 from worker.cli import main
@@ -119,6 +121,63 @@ def test_a_dot_env_that_is_not_utf8_is_one_line_and_exit_2(
     assert_one_line(result.stderr, "cannot read the .env file")
 
 
+def test_a_database_of_another_app_is_refused_in_one_line_naming_the_setting(
+    database_url: str, redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
+    env = cli_env(database_url, redis_prefix, fake.base_url)
+
+    results = [run_cli(env, *command, cwd=tmp_path) for command in (["db", "upgrade"], ["sync"])]
+
+    for result in results:
+        assert result.returncode == 2
+        assert_one_line(
+            result.stderr,
+            "dockwatch: DOCKWATCH_DATABASE_URL names a database",
+            "holds 1 table (orders) but no dockwatch schema",
+        )
+    assert inspect(engine).get_table_names() == ["orders"]
+    engine.dispose()
+
+
+@pytest.mark.parametrize("where", ["environment", ".env"])
+def test_a_misspelt_variable_is_a_warning_naming_the_closest_setting(
+    env: dict[str, str], tmp_path: Path, where: str
+) -> None:
+    if where == ".env":
+        (tmp_path / ".env").write_text("DOCKWATCH_RATE_LIMT_PER_HOUR=s3cret-looking-value\n")
+    else:
+        env["DOCKWATCH_RATE_LIMT_PER_HOUR"] = "s3cret-looking-value"
+    result = run_cli(env, "db", "upgrade", cwd=tmp_path)
+
+    assert result.returncode == 0
+    assert result.stdout == "database is up to date\n"
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert result.stderr.endswith(
+        " WARNING worker.cli: unknown setting DOCKWATCH_RATE_LIMT_PER_HOUR is ignored"
+        " (did you mean DOCKWATCH_RATE_LIMIT_PER_HOUR?)\n"
+    )
+    assert "s3cret" not in result.stderr
+
+
+def test_the_database_url_error_lists_every_accepted_form(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from settings import Settings, SettingsError, load_settings
+
+    monkeypatch.setenv("DOCKWATCH_DATABASE_URL", "mysql://dock@db/x")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+
+    message = str(caught.value)
+    for accepted in ("sqlite://", "postgresql+psycopg://", "postgresql://", "postgres://"):
+        assert accepted in message
+        url = f"{accepted}/x" if accepted.startswith("sqlite") else f"{accepted}dock@db/x"
+        assert Settings(database_url=url).database_url  # each form it names is accepted
+
+
 def test_a_plain_postgresql_url_means_the_driver_dockwatch_ships() -> None:
     from settings import Settings
 
@@ -177,15 +236,16 @@ def test_run_with_unreachable_upstream_warns_in_one_line_and_keeps_serving(
 def test_sync_with_unreachable_upstream_fails_in_one_error_line(
     env: dict[str, str], tmp_path: Path
 ) -> None:
-    env["DOCKWATCH_UPSTREAM_URL"] = f"http://127.0.0.1:{free_port()}/2.2.0"
+    port = free_port()
+    env["DOCKWATCH_UPSTREAM_URL"] = f"http://127.0.0.1:{port}/2.2.0"
     env["DOCKWATCH_HTTP_MAX_ATTEMPTS"] = "1"
     result = run_cli(env, "sync", cwd=tmp_path)
 
     errors = [line for line in result.stderr.splitlines() if line.startswith("dockwatch:")]
     assert result.returncode == 1
     assert errors == [
-        "dockwatch: sync failed: GET /2.2.0/docking_event/ failed: ConnectError"
-        " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
+        f"dockwatch: sync failed: GET /2.2.0/docking_event/ failed: 127.0.0.1:{port} refused"
+        " the connection (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
     ]
     assert "Traceback" not in result.stderr
 

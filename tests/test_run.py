@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import signal
@@ -16,9 +17,11 @@ from fake_upstream import FakeUpstream
 from tests.cli_helpers import cli_env
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
 from worker.bootstrap import ServiceError
+from worker.cli.console import ChildOutput, Console
 from worker.cli.listener import check_port
 from worker.cli.progress import FillProgress, Progress
 from worker.cli.supervisor import Child, Supervisor, probe_upstream
+from worker.log_format import LINE
 
 
 def run_env(database_url: str, redis_prefix: str, fake: FakeUpstream) -> dict[str, str]:
@@ -154,6 +157,47 @@ def test_a_child_crashing_again_and_again_ends_the_wait_with_its_name(
     assert "crasher exited with 3 again; stopping everything" in caplog.text
 
 
+def test_children_log_at_the_supervisors_level_through_its_console(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING)  # as with ``dockwatch run --quiet``
+    out = io.StringIO()
+    says = "import os, sys; print(os.environ['DOCKWATCH_LOG_LEVEL'], file=sys.stderr)"
+    fails = "import sys; print('Traceback (most recent call last):'); sys.exit(3)"
+    supervisor = Supervisor(
+        [
+            Child("level", [sys.executable, "-c", says]),
+            Child("crash", [sys.executable, "-c", fails]),
+        ],
+        grace=1,
+        console=Console(out),
+    )
+    supervisor.start()
+    wait_until(lambda: all(r.exited() for r in supervisor.running.values()), "both to exit")
+    supervisor.stop()
+
+    lines = out.getvalue().splitlines()
+    assert [line for line in lines if not LINE.match(line)] == []
+    # The child's stray line is below the job's level; its traceback is not.
+    assert [line.split(" ", 1)[1] for line in lines] == [
+        "ERROR crash: Traceback (most recent call last):"
+    ]
+
+
+def test_a_childs_stray_output_gets_the_format_and_its_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    out = io.StringIO()
+    says = "import os; print(os.environ['DOCKWATCH_LOG_LEVEL'])"
+    supervisor = Supervisor([Child("level", [sys.executable, "-c", says])], console=Console(out))
+    supervisor.start()
+    wait_until(lambda: supervisor.running["level"].exited(), "the child to exit")
+    supervisor.stop()
+
+    assert [line.split(" ", 1)[1] for line in out.getvalue().splitlines()] == ["INFO level: INFO"]
+
+
 def test_a_second_signal_kills_at_once() -> None:
     supervisor = Supervisor([], grace=60)
     supervisor.handle_signal(signal.SIGINT, None)
@@ -193,22 +237,25 @@ def snapshot(events: int, *, done: bool = False, left: int = 9) -> Progress:
     return Progress(done, events, 650, left, 15, None if left else 1_900_000_000.0)
 
 
-def test_progress_is_plain_lines_off_a_terminal() -> None:
+def test_progress_is_log_lines_off_a_terminal(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     out = io.StringIO()
-    renderer = FillProgress(out)
+    renderer = FillProgress(Console(out))
     for progress in (snapshot(99), snapshot(99), snapshot(0, left=0), snapshot(650, done=True)):
         renderer.show(progress)
 
-    assert out.getvalue().splitlines() == [
+    assert out.getvalue() == ""
+    assert [r.getMessage() for r in caplog.records if r.name == "worker.cli.progress"] == [
         "first fill: 99/650 events, budget 9/15 left",
         "first fill: 0/650 events, budget 0/15 left, resumes at 17:46:40 UTC",
         "first fill complete: 650 events",
     ]
 
 
-def test_progress_is_a_redrawn_bar_on_a_terminal() -> None:
+def test_progress_is_a_redrawn_bar_on_a_terminal(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
     out = Terminal()
-    renderer = FillProgress(out)
+    renderer = FillProgress(Console(out))
     renderer.show(snapshot(325))
     renderer.show(snapshot(650, done=True))
 
@@ -217,3 +264,45 @@ def test_progress_is_a_redrawn_bar_on_a_terminal() -> None:
     assert "\r[" + "#" * 30 + "] first fill complete" in text
     assert text.endswith("\n")
     assert text.count("\n") == 1
+
+
+def test_a_log_line_never_breaks_the_progress_bar(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    out = Terminal()
+    console = Console(out)
+    renderer = FillProgress(console)
+    renderer.show(snapshot(325))
+    console.line("2026-12-07T08:00:00Z WARNING worker.upstream.client: upstream unreachable")
+    renderer.show(snapshot(650, done=True))
+
+    # What a terminal shows: "\r" returns to the line's start and "\033[K" clears the rest.
+    screen = [part.split("\r")[-1].replace("\033[K", "") for part in out.getvalue().split("\n")]
+    assert screen == [
+        "2026-12-07T08:00:00Z WARNING worker.upstream.client: upstream unreachable",
+        "[" + "#" * 30 + "] first fill complete: 650 events",
+        "",
+    ]
+    # The bar was redrawn below the log line at once, before the next snapshot.
+    assert "unreachable\n[" + "#" * 15 in out.getvalue()
+
+
+def test_a_childs_lines_reach_the_console_in_the_one_format(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the job's level: stray INFO lines are shown
+    output = ChildOutput("worker", io.BytesIO(), Console(io.StringIO()))
+    ours = "2026-12-07T08:00:00Z INFO worker.sync.cycle: sync poll complete: requests=1"
+
+    assert output.shown(ours) == ours
+    assert output.shown("") is None
+    stray = output.shown("worker: Warm shutdown (MainProcess)")
+    trace = [
+        output.shown(text)
+        for text in ("Traceback (most recent call last):", '  File "x.py", line 1', "KeyError: 1")
+    ]
+    after = output.shown("plain again")
+    shown = [line or "" for line in (stray, *trace, after)]
+    assert [line for line in shown if not LINE.match(line)] == []
+    assert " INFO worker: worker: Warm shutdown" in shown[0]
+    assert all(" ERROR worker: " in line for line in shown[1:4])
+    assert " INFO worker: plain again" in shown[4]

@@ -8,13 +8,17 @@ which would otherwise turn it into a traceback and exit code 1.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger
+from celery.signals import setup_logging
 
+from worker import log_format
 from worker.cli.errors import settings_or_exit
-from worker.redis_outage import quiet_redis_outages
+from worker.redis_outage import SUPERVISOR_ENV, quiet_redis_outages
+
+log = logging.getLogger(__name__)
 
 
 def create_celery_app() -> Celery:
@@ -29,9 +33,16 @@ def create_celery_app() -> Celery:
 
 
 app = create_celery_app()
+# Celery warns (running as root, say) before it sets up logging: even that in the one format.
+log_format.capture_warnings()
 
 
-@after_setup_logger.connect
-def _one_line_per_redis_outage(logger: logging.Logger, **_kwargs: Any) -> None:
-    """The worker and beat: a Redis outage is two lines, not a log (or traceback) per retry."""
-    quiet_redis_outages(logger.handlers, str(app.conf.broker_url))
+@setup_logging.connect
+def _dockwatch_logging(**_kwargs: Any) -> None:
+    """The worker and beat log as every dockwatch process does (``worker.log_format``), at
+    ``DOCKWATCH_LOG_LEVEL``; a Redis outage is two lines, not a log (or traceback) per retry."""
+    log_format.configure(str(app.conf.dockwatch_log_level))
+    quiet_redis_outages(logging.getLogger().handlers, str(app.conf.broker_url))
+    if not os.environ.get(SUPERVISOR_ENV):  # under ``dockwatch run`` the supervisor warned
+        for line in app.conf.dockwatch_unknown_variables:
+            log.warning("%s", line)

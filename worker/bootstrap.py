@@ -32,11 +32,11 @@ from sqlmodel import Session
 from models.fleet.counters import SharedCounters
 from models.fleet.redis_client import make_redis
 from models.store.data_version import announce_data_version, data_version_channel
-from models.store.db import DatabaseError, make_engine, sqlite_file, upgrade
+from models.store.db import DatabaseError, ForeignDatabase, make_engine, sqlite_file, upgrade
 from models.store.status import StateReader
 from models.support.clock import Clock, utc_now
 from models.support.redact import redact_url, without_credentials
-from settings import Settings
+from settings import Settings, SettingsError
 from worker.notify.outbox import record_changes
 from worker.notify.relay import Relay
 from worker.notify.webhook_delivery import run_webhooks_forever
@@ -97,7 +97,8 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
 
     With ``create`` False a missing SQLite file is an error rather than a new empty database
     (SQLite creates the file on first connect), for commands that only read. Raises
-    ServiceError.
+    ServiceError, or SettingsError when the URL names a database that holds tables but no
+    dockwatch schema (nothing is created there).
     """
     missing = None if create else sqlite_file(url)
     if missing is not None and not missing.exists():
@@ -118,6 +119,11 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
         else:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+    except ForeignDatabase as error:
+        raise SettingsError(
+            f"DOCKWATCH_DATABASE_URL names a database ({redact_url(url)}) that {error}: dockwatch"
+            " adds no tables there. Point it at an empty database or at dockwatch's own."
+        ) from None
     except DatabaseError as error:
         raise ServiceError(f"{error}. Check DOCKWATCH_DATABASE_URL.") from None
     except (SQLAlchemyError, OSError) as error:
@@ -461,7 +467,7 @@ class Mirror:
 
 
 @contextmanager
-def mirror_process(settings: Settings, *, log_level: str = "info") -> Iterator[Mirror]:
+def mirror_process(settings: Settings, *, log_level: str | None = None) -> Iterator[Mirror]:
     """The ``dockwatch serve`` process over the migrated database, until the block ends.
 
     Redis is optional here: it feeds /status's budget and lock, /events and the fleet's metrics,

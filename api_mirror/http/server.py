@@ -14,10 +14,12 @@ import uvicorn
 from fastapi import FastAPI
 
 
-def server_config(app: FastAPI, *, log_level: str) -> uvicorn.Config:
-    """uvicorn's configuration for serving ``app`` (``log_level`` such as ``"info"``)."""
+def server_config(app: FastAPI, *, log_level: str | None = None) -> uvicorn.Config:
+    """uvicorn's configuration for serving ``app``: uvicorn logs through the process's own
+    logging set-up (no handlers of its own); ``log_level`` (such as ``"warning"``) sets its
+    loggers' level when given."""
     # proxy_headers=False: forwarded headers are the app's decision (trust_proxy), not uvicorn's.
-    return uvicorn.Config(app, log_level=log_level, proxy_headers=False)
+    return uvicorn.Config(app, log_config=None, log_level=log_level, proxy_headers=False)
 
 
 def serve(config: uvicorn.Config, listener: socket.socket) -> None:
@@ -25,7 +27,7 @@ def serve(config: uvicorn.Config, listener: socket.socket) -> None:
     host, port = listener.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     # uvicorn announces itself only when it binds; the socket already listens, so say it here.
-    logging.getLogger("uvicorn.error").info("mirror serving on http://%s:%d", shown, port)
+    logging.getLogger(__name__).info("mirror serving on http://%s:%d", shown, port)
     # As uvicorn.run: the server stops on Ctrl-C, then re-raises it; that is the normal end.
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.Server(config).run(sockets=[listener])

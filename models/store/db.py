@@ -9,7 +9,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event, make_url
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, event, inspect, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -22,6 +24,23 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 
 class DatabaseError(Exception):
     """The database URL is malformed or the database cannot be reached; one-line message."""
+
+
+class ForeignDatabase(DatabaseError):
+    """The database holds tables but no dockwatch schema: it belongs to something else.
+
+    ``tables`` lists (sorted) the tables found; the message is one line.
+    """
+
+    def __init__(self, tables: list[str], revision: str | None = None) -> None:
+        shown = ", ".join(tables[:3]) + (", …" if len(tables) > 3 else "")
+        held = f"holds {len(tables)} table{'s' if len(tables) != 1 else ''} ({shown})"
+        if revision is None:
+            super().__init__(f"{held} but no dockwatch schema")
+        else:
+            super().__init__(f"{held} and Alembic revision {revision!r}, not dockwatch's")
+        self.tables = tables
+        self.revision = revision
 
 
 def is_sqlite(url: str) -> bool:
@@ -139,9 +158,34 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+def check_ours(connection: Connection, config: Config) -> None:
+    """Raise ``ForeignDatabase`` unless the connection's database (its default schema) is empty
+    or dockwatch's own: an ``alembic_version`` table whose revision our migrations know.
+
+    A dockwatch database always has ``alembic_version`` (the first migration creates it with
+    every table); tables without it, or a revision from another project's migrations, mean the
+    URL points at someone else's database, which must not get dockwatch's tables.
+    """
+    tables = sorted(inspect(connection).get_table_names())
+    if not tables:
+        return
+    if "alembic_version" not in tables:
+        raise ForeignDatabase(tables)
+    scripts = ScriptDirectory.from_config(config)
+    known = {script.revision for script in scripts.walk_revisions()}
+    for revision in MigrationContext.configure(connection).get_current_heads():
+        if revision not in known:
+            raise ForeignDatabase([t for t in tables if t != "alembic_version"], revision)
+
+
 def upgrade(engine: Engine) -> None:
-    """Apply every migration up to head on the engine's database."""
+    """Apply every migration up to head on the engine's database.
+
+    Raises ``ForeignDatabase`` (nothing is created) when the database holds tables but no
+    dockwatch schema (``check_ours``).
+    """
     with engine.begin() as connection:
         config = alembic_config(engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
+        check_ours(connection, config)
         command.upgrade(config, "head")

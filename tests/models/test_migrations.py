@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel
 
-from models.store.db import alembic_config, make_engine, upgrade
+from models.store.db import ForeignDatabase, alembic_config, make_engine, upgrade
 from tests.api_mirror.dataset import make_events, store
 
 
@@ -20,6 +21,33 @@ def test_upgrade_builds_the_tables_the_models_describe(database_url: str) -> Non
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
     assert "docking_event" in inspect(engine).get_table_names()
+    engine.dispose()
+
+
+def test_a_database_holding_another_apps_tables_gets_none_of_ours(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
+
+    only_theirs = r"^holds 1 table \(orders\) but no dockwatch schema$"
+    with pytest.raises(ForeignDatabase, match=only_theirs):
+        upgrade(engine)
+
+    assert inspect(engine).get_table_names() == ["orders"]
+    engine.dispose()
+
+
+def test_another_projects_alembic_revision_is_not_taken_for_ours(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('f00dcafe')"))
+        connection.execute(text("CREATE TABLE users (id INTEGER PRIMARY KEY)"))
+
+    with pytest.raises(ForeignDatabase, match=r"revision 'f00dcafe', not dockwatch's"):
+        upgrade(engine)
+
+    assert sorted(inspect(engine).get_table_names()) == ["alembic_version", "users"]
     engine.dispose()
 
 

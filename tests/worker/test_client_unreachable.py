@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import socket
 from collections.abc import Callable
 
 import httpx
@@ -13,7 +15,7 @@ from worker.upstream.budget import (
     BACKOFF_LONGEST_SECONDS,
     RequestBudget,
 )
-from worker.upstream.client import UpstreamClient
+from worker.upstream.client import UpstreamClient, unreachable_cause
 from worker.upstream.errors import UpstreamBackoff, UpstreamUnavailable, UpstreamUnreachable
 
 NEVER_LEFT = [
@@ -33,7 +35,8 @@ def test_a_request_that_never_left_costs_no_budget(
     upstream.script(error)
     client = make_client(max_attempts=4)
 
-    with pytest.raises(UpstreamUnreachable, match=type(error).__name__):
+    # The message names where it could not connect (and why: see the real sockets below).
+    with pytest.raises(UpstreamUnreachable, match=r"failed: (cannot connect|connecting) to ll\."):
         client.get_list({})
 
     assert len(upstream.requests) == 4  # retried as any transport error is
@@ -100,7 +103,7 @@ def test_an_answer_ends_the_back_off(
 
     assert failed.unreachable is not None
     assert (failed.unreachable.failures, failed.unreachable.since) == (1, START)
-    assert failed.unreachable.error == "ConnectError"
+    assert failed.unreachable.error == "cannot connect to ll.example:443 (ConnectError: refused)"
     assert failed.next_slot_at == START + BACKOFF_FIRST_SECONDS
     assert budget.usage().unreachable is None
     assert budget.usage().used == 1
@@ -116,3 +119,22 @@ def test_a_refused_first_attempt_then_an_answer_costs_one_request(
 
     assert (client.requests_made, budget.usage().used) == (1, 1)
     assert budget.usage().unreachable is None
+
+
+@pytest.mark.parametrize(
+    ("url", "cause"),
+    [
+        ("http://dockwatch-test.invalid/2.2.0/", r"^cannot resolve dockwatch-test\.invalid: "),
+        ("http://127.0.0.1:{port}/2.2.0/", r"^127\.0\.0\.1:\d+ refused the connection$"),
+    ],
+    ids=["no-dns", "refused"],
+)
+def test_a_real_failure_to_connect_is_named_by_its_cause(url: str, cause: str) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again before the request
+    target = httpx.URL(url.format(port=port))
+    with httpx.Client() as http, pytest.raises(httpx.ConnectError) as caught:
+        http.get(target)
+
+    assert re.search(cause, unreachable_cause(caught.value, target))

@@ -7,24 +7,10 @@ database unreachable) print one line on stderr and exit non-zero, never a traceb
 
 from __future__ import annotations
 
-import logging
-import sys
-
 import click
 
 from worker.cli import db, demo, relay, run, serve, status, subscribe, sync, webhooks
-
-
-def configure_logging(verbose: bool) -> None:
-    """Plain log lines on stderr; httpx's per-request lines only when verbose."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    if not verbose:
-        for noisy in ("httpx", "alembic"):
-            logging.getLogger(noisy).setLevel(logging.WARNING)
+from worker.cli.verbosity import FLAG_KEY, SERVICES, configure, flag_of, warn_unknown_variables
 
 
 @click.group()
@@ -32,9 +18,17 @@ def configure_logging(verbose: bool) -> None:
     package_name="dockwatch", prog_name="dockwatch", message="%(prog)s %(version)s"
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
-def main(verbose: bool) -> None:
-    """dockwatch: a local, always-fresh mirror of LL2 docking events."""
-    configure_logging(verbose)
+@click.option("-q", "--quiet", is_flag=True, help="Warnings and errors only.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
+    """dockwatch: a local, always-fresh mirror of LL2 docking events.
+
+    Logs go to stderr at DOCKWATCH_LOG_LEVEL (INFO for run, serve, relay and the other
+    long-running commands; one-shot commands log warnings only unless it is set).
+    """
+    ctx.meta[FLAG_KEY] = flag_of(verbose, quiet)
+    configure(ctx.meta[FLAG_KEY], service=ctx.invoked_subcommand in SERVICES)
+    warn_unknown_variables()
 
 
 # The modules stay this package's attributes (``worker.cli.status`` is the module).

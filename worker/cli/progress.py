@@ -1,8 +1,9 @@
 """First-fill progress: events so far of the upstream count, budget left, next slot.
 
 ``dockwatch run`` starts a ``ProgressReporter`` thread: it announces the mirror once it answers
-``/healthz``, then shows the first fill as a redrawn progress bar on a terminal and as plain
-lines otherwise, until the fill is done. It only reads (the database, the budget in Redis), so
+``/healthz``, then shows the first fill as a redrawn progress bar below the log on a terminal
+(``worker.cli.console``) and as log lines otherwise, until the fill is done; nothing when the
+job logs warnings only. It only reads (the database, the budget in Redis), so
 a failure to read is skipped and retried at the next tick, never fatal.
 """
 
@@ -12,7 +13,6 @@ import datetime as dt
 import logging
 import threading
 from dataclasses import dataclass
-from typing import TextIO
 
 import httpx
 import redis
@@ -26,6 +26,7 @@ from models.store.db import make_engine
 from models.store.sync_state import SweepCheckpoint, fill_done, read_record
 from models.store.tables import DockingEvent
 from settings import Settings
+from worker.cli.console import Console
 from worker.upstream.budget import RequestBudget
 
 log = logging.getLogger(__name__)
@@ -76,25 +77,22 @@ def read_progress(engine: Engine, redis_client: redis.Redis, settings: Settings)
 
 
 class FillProgress:
-    """Renders snapshots: a redrawn bar on a terminal, a line per change otherwise."""
+    """Renders snapshots: a redrawn bar on a terminal, a log line per change otherwise."""
 
-    def __init__(self, stream: TextIO) -> None:
-        self.stream = stream
+    def __init__(self, console: Console) -> None:
+        self.console = console
         self.last_line: str | None = None
 
     def show(self, progress: Progress) -> None:
-        """Render one snapshot (nothing when nothing changed)."""
+        """Render one snapshot (nothing when nothing changed, or below the log's level)."""
         line = progress.line()
-        if line == self.last_line:
+        if line == self.last_line or not log.isEnabledFor(logging.INFO):
             return
         self.last_line = line
-        if self.stream.isatty():
-            self.stream.write(f"\r{self._bar(progress)} {line}\033[K")
-            if progress.fill_done:
-                self.stream.write("\n")
+        if self.console.tty:
+            self.console.status(f"{self._bar(progress)} {line}", final=progress.fill_done)
         else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
+            log.info("%s", line)
 
     @staticmethod
     def _bar(progress: Progress) -> str:
@@ -121,7 +119,7 @@ class ProgressReporter(threading.Thread):
         settings: Settings,
         mirror_url: str,
         stop: threading.Event,
-        stream: TextIO,
+        console: Console,
         *,
         already_filled: bool = False,
         every: float = PROGRESS_EVERY_SECONDS,
@@ -132,7 +130,7 @@ class ProgressReporter(threading.Thread):
         self.settings = settings
         self.mirror_url = mirror_url
         self.stop = stop
-        self.stream = stream
+        self.console = console
         self.every = every
 
     def run(self) -> None:
@@ -144,7 +142,7 @@ class ProgressReporter(threading.Thread):
             return  # filled by an earlier run: nothing to report
         engine = make_engine(self.settings.database_url)
         client = make_redis(self.settings.redis_url)
-        renderer = FillProgress(self.stream)
+        renderer = FillProgress(self.console)
         try:
             while True:
                 progress = self._read(engine, client)

@@ -14,9 +14,11 @@ from settings import load_settings
 from worker.bootstrap import relay_process
 from worker.cli.errors import one_line_errors
 from worker.cli.signals import stop_on_signals
+from worker.cli.verbosity import verbosity_options
 
 
 @click.command()
+@verbosity_options(service=True)
 @one_line_errors
 def relay() -> None:
     """Relay committed notifications to the Redis Stream until stopped."""

@@ -12,6 +12,7 @@ from settings import Settings, load_settings
 from worker.bootstrap import mirror_process
 from worker.cli.errors import one_line_errors
 from worker.cli.listener import PORT, bind_listener
+from worker.cli.verbosity import verbosity_options
 
 
 def serve_mirror(settings: Settings, host: str, port: int) -> None:
@@ -23,6 +24,7 @@ def serve_mirror(settings: Settings, host: str, port: int) -> None:
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=PORT, help="Port to listen on.")
+@verbosity_options(service=True)
 @one_line_errors
 def serve(host: str, port: int) -> None:
     """Serve the mirror over HTTP."""

@@ -8,6 +8,10 @@ also asks the kernel to SIGTERM it if the supervisor dies, so nothing is left or
 a ``kill -9``. A child that crashes is restarted a few times before the whole job gives up.
 A Redis outage is reported by the supervisor alone, once when it starts and once when it ends
 (``worker.redis_outage``); the children drop their own per-retry logs of it.
+
+Every child logs at the supervisor's level (``DOCKWATCH_LOG_LEVEL`` in its environment) in the one
+format of ``worker.log_format``, into a pipe the supervisor reads: its lines reach stderr through
+one ``Console`` with the supervisor's own and the first fill's progress (``worker.cli.console``).
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ from urllib.parse import urlsplit
 
 from models.support.redact import without_credentials
 from settings import Settings
+from worker import log_format
 from worker.bootstrap import cadence_for, connect_database, connect_redis
+from worker.cli.console import ChildOutput, Console, ConsoleWriter
 from worker.cli.listener import check_port
 from worker.cli.progress import ProgressReporter, fill_already_done
 from worker.redis_outage import SUPERVISOR_ENV, RedisWatch
@@ -74,6 +80,7 @@ def child_commands(host: str, port: int) -> list[Child]:
     poll is queued by the supervisor itself), and no schedule file is ever written.
     """
     python = sys.executable
+    # No --loglevel: the worker and beat take DOCKWATCH_LOG_LEVEL's (see worker.app).
     celery = [python, "-m", "celery", "-A", "worker.app", "--quiet"]
     node = f"dockwatch-{os.getpid()}@%h"
     # mingle and gossip talk to every worker on the broker, other key prefixes included
@@ -81,19 +88,9 @@ def child_commands(host: str, port: int) -> list[Child]:
     return [
         Child(
             "worker",
-            [
-                *celery,
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                "1",
-                "--hostname",
-                node,
-                *quiet,
-            ],
+            [*celery, "worker", "--concurrency", "1", "--hostname", node, *quiet],
         ),
-        Child("beat", [*celery, "beat", "--loglevel", "INFO", "-S", "celery.beat:Scheduler"]),
+        Child("beat", [*celery, "beat", "-S", "celery.beat:Scheduler"]),
         Child("relay", [python, "-m", "worker.cli", "relay"]),
         Child("webhooks", [python, "-m", "worker.cli", "webhooks", "deliver"]),
         Child("mirror", [python, "-m", "worker.cli", "serve", "--host", host, "--port", str(port)]),
@@ -131,21 +128,48 @@ class Running:
 
 
 class Supervisor:
-    """Starts the children, waits for a stop signal or a child's final death, stops them all."""
+    """Starts the children, waits for a stop signal or a child's final death, stops them all.
 
-    def __init__(self, children: Sequence[Child], *, grace: float = STOP_GRACE_SECONDS) -> None:
+    With a ``console`` the children's output goes through it (a pipe each); without, they
+    share the supervisor's stdout and stderr.
+    """
+
+    def __init__(
+        self,
+        children: Sequence[Child],
+        *,
+        grace: float = STOP_GRACE_SECONDS,
+        console: Console | None = None,
+    ) -> None:
         self.children = children
         self.grace = grace
+        self.console = console
+        self.outputs: list[ChildOutput] = []
         self.running: dict[str, Running] = {}
         self.stopping = threading.Event()
         self.forced = threading.Event()
 
     def _spawn(self, child: Child) -> subprocess.Popen[bytes]:
         # The supervisor reports Redis outages for the whole job; the children stay quiet.
-        env = {**os.environ, SUPERVISOR_ENV: str(os.getpid())}
+        env = {
+            **os.environ,
+            SUPERVISOR_ENV: str(os.getpid()),
+            "DOCKWATCH_LOG_LEVEL": logging.getLevelName(logging.getLogger().getEffectiveLevel()),
+        }
+        piped = self.console is not None
         process = subprocess.Popen(
-            list(child.argv), env=env, preexec_fn=die_with_parent(os.getpid()), process_group=0
+            list(child.argv),
+            env=env,
+            stdout=subprocess.PIPE if piped else None,
+            stderr=subprocess.STDOUT if piped else None,
+            stdin=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(os.getpid()),
+            process_group=0,
         )
+        if self.console is not None and process.stdout is not None:
+            output = ChildOutput(child.name, process.stdout, self.console)
+            output.start()
+            self.outputs.append(output)
         log.info("started %s (pid %d)", child.name, process.pid)
         return process
 
@@ -205,6 +229,8 @@ class Supervisor:
                 log.warning("%s did not stop in time; killing it", running.child.name)
             running.kill_group(signal.SIGKILL)
             running.process.wait()
+        for output in self.outputs:  # their last lines (every writer of the pipes is gone)
+            output.join(timeout=2)
 
 
 def probe_upstream(url: str, timeout: float = 3.0) -> str | None:
@@ -235,10 +261,9 @@ def queue_first_poll(settings: Settings) -> None:
         log.warning("could not queue the first poll (beat will): %s", error)
 
 
-def print_line(_level: int, line: str) -> None:
-    """One line on stderr, as the job's one-line messages are."""
-    sys.stderr.write(line + "\n")
-    sys.stderr.flush()
+def log_line(level: int, line: str) -> None:
+    """One of the Redis watch's lines, in the job's log."""
+    log.log(level, "%s", line)
 
 
 def display_host(host: str) -> str:
@@ -247,7 +272,11 @@ def display_host(host: str) -> str:
 
 
 def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> None:
-    """The main job, in the foreground until Ctrl-C or SIGTERM."""
+    """The main job, in the foreground until Ctrl-C or SIGTERM, logging at the level the
+    command line set (which its children take)."""
+    console = Console(sys.stderr)
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    log_format.configure(level, stream=ConsoleWriter(console))
     engine = connect_database(settings.database_url, migrate=True)
     already_filled = fill_already_done(engine)
     engine.dispose()
@@ -256,19 +285,20 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     unreachable = probe_upstream(settings.upstream_url)
     if unreachable:
         log.warning(
-            "upstream %s is unreachable (%s): the mirror serves the local copy and each poll "
-            "retries; check DOCKWATCH_UPSTREAM_URL or the network",
+            "upstream %s is unreachable (%s): the mirror serves the local copy; the first poll"
+            " tries now, then every poll while it stays so, at the back-off's pace; check"
+            " DOCKWATCH_UPSTREAM_URL or the network",
             without_credentials(settings.upstream_url),
             unreachable,
         )
-    supervisor = Supervisor(child_commands(host, port))
+    supervisor = Supervisor(child_commands(host, port), console=console)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.handle_signal)
     base = f"http://{display_host(host)}:{port}"
     reporter = ProgressReporter(
-        settings, base, supervisor.stopping, sys.stderr, already_filled=already_filled
+        settings, base, supervisor.stopping, console, already_filled=already_filled
     )
-    watch = RedisWatch(settings.redis_url, report=print_line)
+    watch = RedisWatch(settings.redis_url, report=log_line)
     watcher = threading.Thread(
         target=watch.run, args=(supervisor.stopping,), name="redis-watch", daemon=True
     )

@@ -2,8 +2,9 @@
 
 The outbox is relayed after every commit and once more at the end, so cron-style use without a
 worker still notifies; Redis being down only delays the notifications (they stay queued).
-Without ``-v``, stderr holds only dockwatch's own lines: the log's copy of the summary and the
-retries' progress (INFO lines of ``worker.sync.cycle`` and ``worker.upstream.retry``) stay out.
+Like every one-shot command it logs warnings only unless ``DOCKWATCH_LOG_LEVEL`` is set, so the
+log's copy of the summary and the retries' progress (INFO lines) show only with ``-v`` or a level;
+the cycle's early-stop warning, which the command's one line repeats, only then too.
 Exit codes: 0 when the cycle completed; 75 when the request budget, upstream's 429 or the
 unreachable back-off stopped it early (one stderr line says when it resumes; what was fetched
 is kept); 1 when it failed; 2 for a bad setting.
@@ -14,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from functools import wraps
 from typing import Any, TypeVar
 
 import click
@@ -22,15 +22,15 @@ import click
 from settings import load_settings
 from worker.bootstrap import Runtime, build_runtime
 from worker.cli.errors import EXIT_TEMPFAIL, fail, one_line_errors
+from worker.cli.verbosity import verbosity_options
 from worker.notify.relay import RelayUnavailable
 from worker.sync.summary import CycleSummary, Mode
 
 UPSTREAM_HINT = " (check DOCKWATCH_UPSTREAM_URL and the network; the data so far is kept)"
 F = TypeVar("F", bound=Callable[..., Any])
-# Their INFO lines repeat what the summary line and the one-line error say.
-REPEATING_LOGGERS = ("worker.sync.cycle", "worker.upstream.retry")
-# What stopped a cycle early that a later one resumes from, as the stderr line names it.
 # The one line for each early stop a later cycle resumes: what stopped it, when it resumes.
+# Its early-stop WARNING says what this command's one line says.
+CYCLE_LOGGER = "worker.sync.cycle"
 TEMPORARY_STOPS = {
     "budget": "sync stopped early by the request budget; resumes at {resume}",
     "throttled": "sync stopped early by upstream's 429; resumes at {resume}",
@@ -41,33 +41,24 @@ TEMPORARY_STOPS = {
 }
 
 
-def _quiet_repeats(command: F) -> F:
-    """Without -v, the INFO lines of ``REPEATING_LOGGERS`` stay out of the command's stderr
-    (their levels are restored after it)."""
-
-    @wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if logging.getLogger().isEnabledFor(logging.DEBUG):  # -v shows them
-            return command(*args, **kwargs)
-        loggers = [logging.getLogger(name) for name in REPEATING_LOGGERS]
-        levels = [logger.level for logger in loggers]
-        for logger in loggers:
-            logger.setLevel(max(logging.WARNING, logger.level))
-        try:
-            return command(*args, **kwargs)
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
-
-    return wrapper  # type: ignore[return-value]
-
-
 @click.command()
 @click.option("--full", is_flag=True, help="Also walk the whole upstream list (reconciliation).")
+@verbosity_options(service=False)
 @one_line_errors
-@_quiet_repeats
 def sync(full: bool) -> None:
     """Run one sync cycle now, in this process, and print a JSON summary."""
+    cycle_log = logging.getLogger(CYCLE_LOGGER)
+    level = cycle_log.level
+    if not logging.getLogger().isEnabledFor(logging.INFO):
+        # At the one-shot default the cycle's own warning would repeat the one-line error below.
+        cycle_log.setLevel(logging.ERROR)
+    try:
+        _sync(full)
+    finally:
+        cycle_log.setLevel(level)
+
+
+def _sync(full: bool) -> None:
     runtime = build_runtime(load_settings())
     try:
         summary = runtime.run_cycle(Mode.FULL if full else Mode.POLL)

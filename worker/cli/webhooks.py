@@ -31,6 +31,7 @@ from settings import load_settings
 from worker.bootstrap import connect_redis, delivery_process, open_database, webhook_http
 from worker.cli.errors import fail, one_line_errors
 from worker.cli.signals import stop_on_signals
+from worker.cli.verbosity import FLAG_KEY, configure
 from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
 from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
 
@@ -73,8 +74,11 @@ def _not_found(error: EndpointNotFound) -> None:
 
 
 @click.group()
-def webhooks() -> None:
+@click.pass_context
+def webhooks(ctx: click.Context) -> None:
     """Webhook endpoints: Standard Webhooks-signed POSTs of every notification."""
+    if ctx.invoked_subcommand == "deliver":  # a service: DOCKWATCH_LOG_LEVEL's level
+        configure(ctx.meta.get(FLAG_KEY), service=True)
     # httpx's request lines carry an endpoint's whole URL (a token in its query string too):
     # never logged, even with -v.
     logging.getLogger("httpx").setLevel(logging.WARNING)

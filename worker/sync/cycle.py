@@ -16,6 +16,7 @@ up to date (a completed poll or fill) records the moment as the last success.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 import redis
@@ -41,12 +42,18 @@ from worker.upstream.errors import (
     UpstreamBackoff,
     UpstreamError,
     UpstreamThrottled,
+    UpstreamUnreachable,
 )
 
 log = logging.getLogger(__name__)
 
 # A paced sweep step checks at most this many eligible removal candidates.
 MAX_CHECKS_PER_STEP = 2
+# What stopped a cycle, in words, for the reasons whose summary carries no error text.
+STOPPED_BY = {
+    "budget": "the request budget is spent",
+    "throttled": "upstream asked to wait (429 or 503 Retry-After)",
+}
 
 
 class SyncCycle:
@@ -88,6 +95,9 @@ class SyncCycle:
             summary.error = str(error)
         except UpstreamThrottled as error:
             summary.stop("throttled", error.not_before)
+        except UpstreamUnreachable as error:
+            summary.stop("upstream", error.retry_at)
+            summary.error = str(error)
         except UpstreamError as error:
             summary.stop("upstream")
             summary.error = str(error)
@@ -97,7 +107,7 @@ class SyncCycle:
             summary.stop("redis")
             summary.error = f"Redis unavailable: {error}"
         summary.requests = self.client.requests_made - start
-        self._finish(summary, fresh)
+        self._finish(summary, fresh, mode)
         if self.counters is not None:
             self.counters.increment(SYNC_CYCLES, cycle_outcome(summary.reason))
         return summary
@@ -123,22 +133,41 @@ class SyncCycle:
             self.removals.run(summary, limit=None, reserve=0)
         return True
 
-    def _finish(self, summary: CycleSummary, fresh: bool) -> None:
+    def _finish(self, summary: CycleSummary, fresh: bool, mode: Mode) -> None:
         with self.uow.bookkeeping() as session:
             now = self.uow.clock()
             summary.sweep = read_record(session, SweepCheckpoint).model_dump(mode="json")
             write_record(session, LastCycle(finished_at=now, summary=summary.as_json()), now)
             if fresh:
                 write_record(session, LastSuccess(at=now, complete=summary.complete), now)
-        log.info(
-            "sync cycle: requests=%d created=%d updated=%d unchanged=%d removed=%d "
-            "notifications=%d complete=%s reason=%s",
-            summary.requests,
-            summary.created,
-            summary.updated,
-            summary.unchanged,
-            summary.removed,
-            summary.notifications,
-            summary.complete,
-            summary.reason,
-        )
+        log_outcome(summary, mode)
+
+
+def log_outcome(summary: CycleSummary, mode: Mode) -> None:
+    """The cycle's one log line: INFO with its counts when complete; a WARNING naming what
+    stopped it and when the next try is otherwise (the counts say what it kept)."""
+    counts = (
+        f"requests={summary.requests} created={summary.created} updated={summary.updated}"
+        f" unchanged={summary.unchanged} removed={summary.removed}"
+        f" notifications={summary.notifications}"
+    )
+    if summary.complete:
+        log.info("sync %s complete: %s", mode.value, counts)
+        return
+    why = summary.error or STOPPED_BY.get(str(summary.reason), str(summary.reason))
+    log.warning(
+        "sync %s stopped early (%s): %s; next try %s; %s",
+        mode.value,
+        summary.reason,
+        why,
+        next_try(summary.resume_at),
+        counts,
+    )
+
+
+def next_try(resume_at: str | None) -> str:
+    """When the next request may go, in words: ``at 08:23:35 UTC`` or ``at the next poll``."""
+    if resume_at is None:
+        return "at the next poll"
+    moment = dt.datetime.fromisoformat(resume_at.replace("Z", "+00:00"))
+    return f"at {moment:%H:%M:%S} UTC"

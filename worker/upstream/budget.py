@@ -33,14 +33,14 @@ from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 # Scores are passed on as the caller's strings: Lua numbers print with 14 digits only, which would
 # round an epoch to 1e-4 s. Pruning keeps a second window of history so a process whose clock lags
 # another one's (clock skew, or a stale read) still sees every send inside its own window.
-# Returns {2, until, failures} while the unreachable back-off holds; {1, failures or "", ""}
+# Returns {2, until, failures, cause} while the unreachable back-off holds; {1, failures or "", ""}
 # when recorded; else {0, not_before or "", score of the send whose expiry frees the next slot
 # or ""}.
 _ACQUIRE = """
 local failures = redis.call('HGET', KEYS[3], 'failures')
 local backoff = redis.call('HGET', KEYS[3], 'until')
 if backoff and tonumber(backoff) > tonumber(ARGV[1]) then
-  return {2, backoff, failures or '0'}
+  return {2, backoff, failures or '0', redis.call('HGET', KEYS[3], 'error') or ''}
 end
 local nb = redis.call('GET', KEYS[2])
 if nb and tonumber(nb) <= tonumber(ARGV[1]) then
@@ -75,7 +75,7 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[3])
 return ARGV[1]
 """
 
-# KEYS: unreachable hash. ARGV: now, first back-off, longest back-off, error name, ttl_ms.
+# KEYS: unreachable hash. ARGV: now, first back-off, longest back-off, cause, ttl_ms.
 # Counts one more failure in a row and sets its deadline; returns {failures, until, since}.
 _UNREACHABLE = """
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
@@ -107,7 +107,7 @@ class Unreachable:
     failures: int  # requests in a row that failed without reaching upstream
     since: float  # when the first of them failed
     until: float  # no request is sent before this
-    error: str  # the last failure's kind, e.g. ``ConnectError``
+    error: str  # the last failure's cause in words, e.g. ``cannot resolve ll.example``
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ class RequestBudget:
             ],
         )
         if int(reply[0]) == 2:
-            raise UpstreamBackoff(float(_text(reply[1])), int(_text(reply[2])))
+            raise UpstreamBackoff(float(_text(reply[1])), int(_text(reply[2])), _text(reply[3]))
         if int(reply[0]) == 1:
             return Slot(member, int(_text(reply[1]) or 0))
         not_before, freeing = _text(reply[1]), _text(reply[2])
@@ -206,7 +206,8 @@ class RequestBudget:
         self._redis.zrem(self.budget_key, slot.member)
 
     def note_unreachable(self, error: str) -> Unreachable:
-        """Count one more request in a row that never reached upstream; returns the back-off."""
+        """Count one more request in a row that never reached upstream (``error`` names its
+        cause in words); returns the back-off."""
         now = self._clock()
         failures, until, since = self._unreachable(
             keys=[self.unreachable_key],

@@ -16,8 +16,9 @@ keeps none, because httpx would otherwise print them in its own request log line
 from __future__ import annotations
 
 import logging
+import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from importlib import metadata
 from typing import Any
 
@@ -35,7 +36,7 @@ from worker.upstream.errors import (
     UpstreamUnavailable,
     UpstreamUnreachable,
 )
-from worker.upstream.excerpt import body_excerpt
+from worker.upstream.excerpt import body_excerpt, one_line
 from worker.upstream.retry import build_retrying, parse_retry_after
 
 logger = logging.getLogger(__name__)
@@ -128,6 +129,41 @@ def _target(url: httpx.URL) -> str:
     return url.raw_path.decode("ascii", errors="replace")
 
 
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def unreachable_cause(error: httpx.TransportError, url: httpx.URL) -> str:
+    """Why a request never left, in words: ``cannot resolve HOST``, ``HOST:PORT refused the
+    connection``, ``connecting to HOST:PORT timed out``, or the socket error's own text.
+
+    Built from the error's chain (httpx wraps httpcore's error, which wraps the ``OSError``);
+    only the host, the port and the operating system's message are named, never a header.
+    """
+    host = url.host
+    where = f"{host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+    for link in _chain(error):
+        if isinstance(link, socket.gaierror):
+            return f"cannot resolve {host}: {link.strerror or 'no address'}"
+        if isinstance(link, ConnectionRefusedError):
+            return f"{where} refused the connection"
+        if isinstance(link, (TimeoutError, socket.timeout)):
+            return f"connecting to {where} timed out"
+    if isinstance(error, httpx.ConnectTimeout):
+        return f"connecting to {where} timed out"
+    for link in _chain(error):
+        if isinstance(link, OSError) and link.strerror:
+            return f"cannot connect to {where}: {link.strerror}"
+    # A connect error's text is the socket's (no request was written, so no header is in it).
+    detail = one_line(str(error))
+    return f"cannot connect to {where} ({type(error).__name__}{': ' + detail if detail else ''})"
+
+
 class UpstreamClient:
     """Budgeted, retried GETs of LL2 docking events.
 
@@ -206,13 +242,13 @@ class UpstreamClient:
         try:
             result: dict[str, Any] | None = retrying(self._attempt, url, params, shape, missing_ok)
         except UpstreamUnreachable as error:
-            kind = type(error.__cause__).__name__
-            backoff = self._budget.note_unreachable(kind)
+            backoff = self._budget.note_unreachable(error.cause)
+            error.retry_at = backoff.until
             logger.warning(
-                "upstream unreachable (%d failure(s) in a row, the last %s): "
-                "nothing is sent for %.0f s",
-                backoff.failures,
-                kind,
+                "upstream unreachable: %s; failed %s; nothing is sent before %s UTC (in %.0f s)",
+                error.cause,
+                "once" if backoff.failures == 1 else f"{backoff.failures} times in a row",
+                time.strftime("%H:%M:%S", time.gmtime(backoff.until)),
                 backoff.until - self._clock(),
             )
             raise
@@ -233,9 +269,8 @@ class UpstreamClient:
         except NEVER_LEFT as error:
             self._budget.refund(slot)
             self.requests_made -= 1
-            raise UpstreamUnreachable(
-                f"GET {_target(url)} failed: {type(error).__name__}"
-            ) from error
+            cause = unreachable_cause(error, url)
+            raise UpstreamUnreachable(f"GET {_target(url)} failed: {cause}", cause=cause) from error
         except DeadlineExceeded as error:
             self._count(None)
             raise UpstreamUnavailable(f"GET {_target(url)} failed: {error}") from error

@@ -39,7 +39,20 @@ class UpstreamUnavailable(UpstreamError):
 
 class UpstreamUnreachable(UpstreamUnavailable):
     """The request never left: the connection was refused, the name did not resolve, or the
-    connect timed out. It cost no budget."""
+    connect timed out. It cost no budget.
+
+    ``cause`` says which, in words (``cannot resolve ll.example``); ``retry_at`` is the epoch
+    before which the unreachable back-off sends nothing, once the client has counted it.
+    """
+
+    def __init__(self, message: str, *, cause: str = "", retry_at: float | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause or message
+        self.retry_at = retry_at
+
+    def __reduce__(self) -> tuple[object, ...]:
+        state = {"cause": self.cause, "retry_at": self.retry_at}
+        return (_rebuild, (type(self), str(self), state))
 
 
 class UpstreamThrottled(UpstreamError):
@@ -101,16 +114,19 @@ class BudgetExhausted(Exception):
 class UpstreamBackoff(Exception):
     """Requests in a row never reached upstream: nothing is sent before ``until`` (epoch).
 
-    ``failures`` counts them; the back-off is fleet-wide (see ``worker.upstream.budget``).
+    ``failures`` counts them and ``cause`` names the last one's cause in words (empty when
+    unknown); the back-off is fleet-wide (see ``worker.upstream.budget``).
     """
 
-    def __init__(self, until: float, failures: int) -> None:
+    def __init__(self, until: float, failures: int, cause: str = "") -> None:
         times = "once" if failures == 1 else f"{failures} times in a row"
+        why = f" ({cause})" if cause else ""
         super().__init__(
-            f"upstream was unreachable {times}; nothing is sent before {_clock_text(until)}"
+            f"upstream was unreachable {times}{why}; nothing is sent before {_clock_text(until)}"
         )
         self.until = until
         self.failures = failures
+        self.cause = cause
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (type(self), (self.until, self.failures))
+        return (type(self), (self.until, self.failures, self.cause))
