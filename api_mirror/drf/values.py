@@ -11,8 +11,8 @@ import datetime as dt
 import re
 from decimal import Decimal, DecimalException
 
-# The widest integer a database id column holds; beyond it a filter matches nothing.
-_ID_MIN, _ID_MAX = -(2**63), 2**63 - 1
+from models.support.limits import BIGINT_MAX, BIGINT_MIN
+
 # django-filter's NumberFilter adds MaxValueValidator(1e50): the float 1e50, compared exactly.
 NUMBER_CEILING = Decimal.from_float(1e50)
 NUMBER_CEILING_MESSAGE = "Ensure this value is less than or equal to 1e+50."
@@ -96,7 +96,7 @@ def parse_id(value: str) -> int | None:
     if number.adjusted() > 20:
         return None
     whole = int(number)
-    return whole if _ID_MIN <= whole <= _ID_MAX else None
+    return whole if BIGINT_MIN <= whole <= BIGINT_MAX else None
 
 
 def _parse_iso(value: str) -> dt.datetime | None:

@@ -35,8 +35,8 @@ from api_mirror.read.snapshot import Entry, Snapshot, load_snapshot
 from models.ll2.graph import EventGraph, load_graphs
 from models.store.db import session_snapshot
 from models.store.read_model import epoch_micros
+from models.support.limits import BIGINT_MAX
 
-_ID_MAX = 2**63 - 1
 _DIGITS = re.compile(r"-?[0-9]+")
 NO_SUCH_EVENT = {"detail": "No DockingEvent matches the given query."}
 # Every accepted filter name maps to an entry field here; user input never names a field.
@@ -182,7 +182,7 @@ def _event_id(ident: str) -> int | None:
     if not _DIGITS.fullmatch(ident) or len(ident.lstrip("-").lstrip("0")) > 19:
         return None
     number = int(ident)
-    return number if abs(number) <= _ID_MAX else None
+    return number if abs(number) <= BIGINT_MAX else None
 
 
 def query_events(session: Session, params: Params) -> QueryPage:

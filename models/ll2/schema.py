@@ -29,13 +29,13 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from models.ll2.errors import MalformedEvent
 from models.ll2.formats import DURATION_PATTERN
+from models.support.limits import BIGINT_MAX, BIGINT_MIN
 
-BIGINT_MAX = 2**63 - 1
 # How much of a value that is not a valid id a log line may quote.
 _ID_REPR_CHARS = 40
 
 ObjectId = Annotated[int, Meta(gt=0, le=BIGINT_MAX)]
-Count = Annotated[int, Meta(ge=-BIGINT_MAX - 1, le=BIGINT_MAX)]
+Count = Annotated[int, Meta(ge=BIGINT_MIN, le=BIGINT_MAX)]
 Finite = Annotated[float, Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 Duration = Annotated[str, Meta(pattern=DURATION_PATTERN)]
 

@@ -26,6 +26,7 @@ from models.store.webhook_endpoints import (
 )
 from models.support.clock import utc_now
 from models.support.compact_json import compact_json
+from models.support.limits import BIGINT_MAX
 from models.support.redact import without_credentials
 from settings import load_settings
 from worker.bootstrap import connect_redis, delivery_process, open_database, webhook_http
@@ -36,7 +37,9 @@ from worker.notify.webhook_registry import EndpointUrlError, check_url, register
 from worker.notify.webhooks import SecretError, check_secret, new_secret, post_event, probe_event
 
 # Ids are BIGINT: a larger number can name no endpoint (and must not reach the database).
-ENDPOINT_ID = click.argument("endpoint_id", metavar="ID", type=click.IntRange(min=1, max=2**63 - 1))
+ENDPOINT_ID = click.argument(
+    "endpoint_id", metavar="ID", type=click.IntRange(min=1, max=BIGINT_MAX)
+)
 
 
 def aligned_table(rows: list[list[str]]) -> str:
