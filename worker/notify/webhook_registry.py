@@ -55,10 +55,23 @@ def register(
     secret: str,
     event_types: Sequence[str],
     now: dt.datetime,
+    stations: Sequence[str] = (),
+    vehicles: Sequence[str] = (),
 ) -> WebhookEndpoint:
-    """Store an endpoint and create its consumer group at the stream's end; returns the row."""
+    """Store an endpoint and create its consumer group at the stream's end; returns the row.
+
+    ``event_types``, ``stations`` and ``vehicles`` are its filter (empty: everything).
+    """
     with session_scope(engine) as session:
-        endpoint = add_endpoint(session, check_url(url), secret, event_types, now=now)
+        endpoint = add_endpoint(
+            session,
+            check_url(url),
+            secret,
+            event_types,
+            now=now,
+            stations=stations,
+            vehicles=vehicles,
+        )
         assert endpoint.id is not None
         group = consumer_group(endpoint.id)
         Subscriber(redis_client, stream, group=group, consumer="register").ensure_group()
