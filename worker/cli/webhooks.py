@@ -7,8 +7,8 @@ line ``{"id": …, "url": …, "secret": "whsec_…"}`` — the only place a sec
 ``--vehicle``, ``--type``); ``update`` replaces an endpoint's whole filter and keeps its place in
 the stream. ``list`` shows each endpoint's filter and delivery state (delivered, skipped by the
 filter, last status, failures in a row, next attempt); its URLs are shown without query string
-or credentials. ``test`` sends one signed delivery of
-type ``dockwatch.webhook.test`` and prints the answer's status (exit 1 unless it is a 2xx).
+or credentials. ``test`` sends one signed delivery of type ``dockwatch.webhook.test`` and
+prints the answer's status (exit 1 unless it is a 2xx).
 ``deliver`` is the long-running delivery (``dockwatch run`` starts it; compose runs it as the
 ``webhooks`` service) until SIGTERM or SIGINT.
 """
@@ -90,7 +90,7 @@ def _not_found(error: EndpointNotFound) -> None:
 @click.group()
 @click.pass_context
 def webhooks(ctx: click.Context) -> None:
-    """Webhook endpoints: Standard Webhooks-signed POSTs of every notification."""
+    """Webhook endpoints: Standard Webhooks-signed POSTs of the notifications each one wants."""
     if ctx.invoked_subcommand == "deliver":  # a service: DOCKWATCH_LOG_LEVEL's level
         configure(ctx.meta.get(FLAG_KEY), service=True)
     # httpx's request lines carry an endpoint's whole URL (a token in its query string too):

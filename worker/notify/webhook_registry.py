@@ -1,8 +1,9 @@
 """Registering and removing webhook endpoints: the database row and its consumer group together.
 
-An endpoint receives every notification published after it was registered: ``register`` creates
-its consumer group at the stream's end (``$``) before the row commits, so the delivery process,
-which notices new rows a few seconds later, misses nothing in between. A group that cannot be
+An endpoint receives every notification published after it was registered (that its filter
+matches): ``register`` creates its consumer group at the stream's end (``$``) before the row
+commits, so the delivery process, which notices new rows a few seconds later, misses nothing in
+between. A group that cannot be
 created (Redis down) leaves no row behind. ``unregister`` deletes the row, then the group with
 whatever it still had pending.
 """
