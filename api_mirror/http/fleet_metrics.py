@@ -48,7 +48,7 @@ DETECTED = {"docked": DOCKED, "undocked": UNDOCKED}
 COUNTER_HELP = {
     "sync_cycles": "Sync cycles finished, by outcome (complete, or why it stopped early).",
     "upstream_requests": "Upstream requests sent, by the class of the status answered.",
-    "webhook_deliveries": "Webhook delivery attempts, by how each ended.",
+    "webhook_deliveries": "Webhook delivery attempts by how each ended; entries filters skipped.",
 }
 
 

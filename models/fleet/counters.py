@@ -45,9 +45,10 @@ UPSTREAM_REQUESTS = CounterFamily(
     "upstream_requests", "status_class", ("1xx", "2xx", "3xx", "4xx", "5xx", "no_answer")
 )
 # Webhook delivery attempts, by how each ended: accepted (2xx), to be retried, given up on after
-# the retry window (moved to the dead-letter stream), or answered 410 (endpoint disabled).
+# the retry window (moved to the dead-letter stream), or answered 410 (endpoint disabled); and
+# entries an endpoint's filter skipped (acknowledged without a request).
 WEBHOOK_DELIVERIES = CounterFamily(
-    "webhook_deliveries", "outcome", ("delivered", "retried", "dead_lettered", "gone")
+    "webhook_deliveries", "outcome", ("delivered", "retried", "dead_lettered", "gone", "skipped")
 )
 FAMILIES = (SYNC_CYCLES, UPSTREAM_REQUESTS, WEBHOOK_DELIVERIES)
 

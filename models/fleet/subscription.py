@@ -30,6 +30,18 @@ def _names(thing: Any) -> set[str]:
     return {str(thing[key]).casefold() for key in ("id", "name") if thing.get(key) is not None}
 
 
+def written_terms(values: Iterable[str]) -> list[str]:
+    """Comma lists and repeated values as single terms as written: stripped, case kept, each once
+    (``["ISS, 18", "iss"]`` is ``["ISS", "18"]``). What a webhook endpoint stores and shows;
+    ``NotificationFilter.parse`` reads the list back to the same filter."""
+    seen: dict[str, str] = {}
+    for value in values:
+        for term in value.split(","):
+            if term.strip():
+                seen.setdefault(term.strip().casefold(), term.strip())
+    return list(seen.values())
+
+
 @dataclass(frozen=True, slots=True)
 class NotificationFilter:
     """Terms of each kind as case-folded strings; ``matches`` takes a CloudEvent dict."""

@@ -18,13 +18,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Table, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
 def _text(nullable: bool = True) -> Any:
     """A TEXT column (PostgreSQL VARCHAR without a length is fine too; TEXT says it plainly)."""
     return Field(default=None, sa_column=Column(Text, nullable=nullable))
+
+
+def _json_list() -> Column[Any]:
+    """A JSON list column, ``[]`` for the rows that were there before it (migration 0006)."""
+    return Column(JSON, nullable=False, server_default=text("'[]'"))
 
 
 class Agency(SQLModel, table=True):
@@ -266,7 +271,10 @@ class OutboxEntry(SQLModel, table=True):
 class WebhookEndpoint(SQLModel, table=True):
     """A registered webhook endpoint and the state of its deliveries, visible to every process.
 
-    ``event_types`` lists the CloudEvent types it wants (empty: every type). ``secret`` is the
+    Its filter (``models.fleet.subscription.NotificationFilter``): ``event_types`` lists the
+    CloudEvent types it wants, ``stations`` and ``vehicles`` the space stations and spacecraft
+    (ids or names, as given); an empty list keeps every value of its kind. ``skipped`` counts the
+    notifications the filter passed over (acknowledged without a request). ``secret`` is the
     ``whsec_…`` signing key (stored because deliveries are signed with it; never logged). The
     delivery state is written after every attempt: ``last_status`` (the HTTP status, NULL after a
     transport error, whose one-line reason is ``last_error``), ``failures_in_a_row`` (since the
@@ -282,6 +290,8 @@ class WebhookEndpoint(SQLModel, table=True):
     url: str = Field(sa_column=Column(Text, nullable=False))
     secret: str = Field(sa_column=Column(Text, nullable=False))
     event_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    stations: list[str] = Field(default_factory=list, sa_column=_json_list())
+    vehicles: list[str] = Field(default_factory=list, sa_column=_json_list())
     enabled: bool = True
     disabled_reason: str | None = _text()
     created_at: dt.datetime
@@ -292,6 +302,9 @@ class WebhookEndpoint(SQLModel, table=True):
     failing_since: dt.datetime | None = None
     next_attempt_at: dt.datetime | None = None
     delivered: int = Field(default=0, sa_type=BigInteger)
+    skipped: int = Field(
+        default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": text("0")}
+    )
 
 
 def table_of(model: type[SQLModel]) -> Table:

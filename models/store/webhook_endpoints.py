@@ -5,6 +5,9 @@ records each attempt on its endpoint's row, and a report (``webhooks list``, met
 state back. Functions work in the caller's session and never commit. Each endpoint reads the
 notification stream through its own consumer group, named by ``consumer_group`` from its id
 (ids are never reused, so a group never outlives its endpoint into a new one).
+
+An endpoint's filter is its ``event_types``, ``stations`` and ``vehicles`` (``endpoint_filter``);
+an entry it does not match is skipped (``record_skip``): acknowledged without a request.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from sqlalchemy import case, func
 from sqlmodel import Session, col, select
 
+from models.fleet.subscription import NotificationFilter, written_terms
 from models.ll2.formats import format_datetime
 from models.store.tables import WebhookEndpoint
 from models.support.redact import without_credentials
@@ -48,15 +52,61 @@ def consumer_group(endpoint_id: int) -> str:
 
 
 def add_endpoint(
-    session: Session, url: str, secret: str, event_types: Sequence[str], *, now: dt.datetime
+    session: Session,
+    url: str,
+    secret: str,
+    event_types: Sequence[str],
+    *,
+    now: dt.datetime,
+    stations: Sequence[str] = (),
+    vehicles: Sequence[str] = (),
 ) -> WebhookEndpoint:
-    """Insert an enabled endpoint (flushed, so its ``id`` is set); the caller commits."""
-    endpoint = WebhookEndpoint(
-        url=url, secret=secret, event_types=list(event_types), enabled=True, created_at=now
-    )
+    """Insert an enabled endpoint (flushed, so its ``id`` is set); the caller commits.
+
+    ``event_types``, ``stations`` and ``vehicles`` are its filter (comma lists are split; empty:
+    every notification of that kind).
+    """
+    endpoint = WebhookEndpoint(url=url, secret=secret, enabled=True, created_at=now)
+    _set_filter(endpoint, event_types, stations, vehicles)
     session.add(endpoint)
     session.flush()
     return endpoint
+
+
+def set_filter(
+    session: Session,
+    endpoint_id: int,
+    *,
+    event_types: Sequence[str] = (),
+    stations: Sequence[str] = (),
+    vehicles: Sequence[str] = (),
+) -> WebhookEndpoint:
+    """Replace the endpoint's whole filter (nothing given: every notification); raises
+    EndpointNotFound. Its position in the stream is kept: the delivery reads the filter anew for
+    each entry, so the next entry it settles is judged by this one."""
+    endpoint = get_endpoint(session, endpoint_id)
+    _set_filter(endpoint, event_types, stations, vehicles)
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
+def _set_filter(
+    endpoint: WebhookEndpoint,
+    event_types: Sequence[str],
+    stations: Sequence[str],
+    vehicles: Sequence[str],
+) -> None:
+    endpoint.event_types = written_terms(event_types)
+    endpoint.stations = written_terms(stations)
+    endpoint.vehicles = written_terms(vehicles)
+
+
+def endpoint_filter(endpoint: WebhookEndpoint) -> NotificationFilter:
+    """The notifications the endpoint wants, as the stream's one filter."""
+    return NotificationFilter.parse(
+        types=endpoint.event_types, stations=endpoint.stations, vehicles=endpoint.vehicles
+    )
 
 
 def list_endpoints(session: Session, *, enabled_only: bool = False) -> list[WebhookEndpoint]:
@@ -118,6 +168,20 @@ def record_attempt(session: Session, endpoint_id: int, attempt: Attempt) -> Webh
     return endpoint
 
 
+def record_skip(session: Session, endpoint_id: int) -> WebhookEndpoint:
+    """Count an entry the filter passed over; raises EndpointNotFound.
+
+    No attempt was made, so the last attempt and the run of failures stay as they were; a retry
+    the row had planned was for that entry and is dropped (the next entry goes at once).
+    """
+    endpoint = get_endpoint(session, endpoint_id)
+    endpoint.skipped += 1
+    endpoint.next_attempt_at = None
+    session.add(endpoint)
+    session.flush()
+    return endpoint
+
+
 @dataclass(frozen=True, slots=True)
 class EndpointCounts:
     """How many endpoints are registered, disabled (a 410, or by hand) and failing (enabled,
@@ -147,10 +211,13 @@ def public_view(endpoint: WebhookEndpoint) -> dict[str, Any]:
         "id": endpoint.id,
         "url": without_credentials(endpoint.url),
         "types": list(endpoint.event_types),
+        "stations": list(endpoint.stations),
+        "vehicles": list(endpoint.vehicles),
         "enabled": endpoint.enabled,
         "disabled_reason": endpoint.disabled_reason,
         "created_at": format_datetime(endpoint.created_at),
         "delivered": endpoint.delivered,
+        "skipped": endpoint.skipped,
         "last_attempt_at": format_datetime(endpoint.last_attempt_at),
         "last_status": endpoint.last_status,
         "last_error": endpoint.last_error,

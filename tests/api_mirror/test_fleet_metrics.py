@@ -242,6 +242,7 @@ def test_metrics_tell_the_story_of_fill_dock_throttle_and_redis_outage(
             "retried": 0,
             "dead_lettered": 0,
             "gone": 1,
+            "skipped": 0,
         }
         assert relayed["dockwatch_webhook_endpoints"] == 1
         assert relayed["dockwatch_webhook_endpoints_disabled"] == 1

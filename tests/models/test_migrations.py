@@ -10,6 +10,8 @@ from sqlalchemy import inspect, text
 from sqlmodel import Session, SQLModel
 
 from models.store.db import ForeignDatabase, alembic_config, make_engine, upgrade
+from models.store.webhook_endpoints import add_endpoint, list_endpoints
+from models.support.clock import utc_now
 from tests.api_mirror.dataset import make_events, store
 
 
@@ -97,3 +99,45 @@ def test_upgrade_renders_the_documents_of_events_stored_before_it(database_url: 
     assert len(rendered_by_the_sync) == 30
     assert rendered_by_the_migration == rendered_by_the_sync
     engine.dispose()
+
+
+def test_endpoints_registered_before_filters_keep_getting_everything(database_url: str) -> None:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")  # before endpoints had station and vehicle filters
+    columns_before = {c["name"] for c in inspect(engine).get_columns("webhook_endpoint")}
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO webhook_endpoint (url, secret, event_types, enabled, created_at,"
+                " failures_in_a_row, delivered) VALUES ('http://hooks.example/', 'whsec_x',"
+                " '[\"docking_event.docked\"]', :yes, '2026-12-01 00:00:00', 0, 3)"
+            ),
+            {"yes": True},
+        )
+    upgrade(engine)
+    with Session(engine) as session:
+        [endpoint] = list_endpoints(session)
+        kept = (endpoint.event_types, endpoint.stations, endpoint.vehicles, endpoint.skipped)
+        delivered, old_id = endpoint.delivered, endpoint.id
+        added = add_endpoint(session, "http://hooks.example/2", "whsec_y", [], now=utc_now())
+        session.commit()
+        new_id = added.id
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    columns_after_downgrade = {c["name"] for c in inspect(engine).get_columns("webhook_endpoint")}
+    with engine.connect() as connection:
+        ids = list(
+            connection.execute(text("SELECT id FROM webhook_endpoint ORDER BY id")).scalars()
+        )
+    engine.dispose()
+
+    assert {"stations", "vehicles", "skipped"}.isdisjoint(columns_before)
+    assert kept == (["docking_event.docked"], [], [], 0)
+    assert delivered == 3
+    assert columns_after_downgrade == columns_before
+    assert ids == [old_id, new_id]

@@ -116,8 +116,8 @@ def test_an_unknown_id_is_one_line_naming_the_list(redis_prefix: str, tmp_path: 
         "DOCKWATCH_REDIS_URL": REDIS_URL,
         "DOCKWATCH_STREAM": f"{redis_prefix}:events",
     }
-    for command in ("remove", "enable", "test"):
-        result = webhooks(env, command, "42")
+    for command in ("remove", "enable", "test", "update"):
+        result = webhooks(env, command, "42", *(["--all"] if command == "update" else []))
         assert result.exit_code == 1, command
         assert "no webhook endpoint has id 42" in one_error_line(result)
         assert "dockwatch webhooks list" in result.stderr
@@ -164,3 +164,84 @@ def test_verbose_logs_never_show_the_endpoint_query_string(
 
     assert done.returncode == 0, done.stderr
     assert "s3cret" not in done.stdout + done.stderr
+
+
+def option_help(command: list[str], option: str) -> str:
+    """The --help text of ``option`` (joined across its wrapped lines)."""
+    shown = CliRunner().invoke(dockwatch_cli, [*command, "--help"], terminal_width=200).stdout
+    [line] = [line for line in shown.splitlines() if line.strip().startswith(option + " ")]
+    return " ".join(line.split()[1:])
+
+
+def test_add_and_update_take_subscribes_filter_and_list_shows_it(
+    env: dict[str, str], redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    added = webhooks(
+        env, "add", "https://hooks.example/iss",
+        "--station", "ISS", "--station", "Tiangong, 4", "--vehicle", "Crew Dragon",
+        "--type", "docking_event.docked", "--type", "docking_event.docked",
+    )  # fmt: skip
+    plain = webhooks(env, "add", "https://hooks.example/all")
+    first, second = (json.loads(result.stdout)["id"] for result in (added, plain))
+    views = json.loads(webhooks(env, "list", "--json").stdout)
+    table = webhooks(env, "list").stdout
+    updated = webhooks(
+        env, "update", str(first), "--vehicle", "77", "--type", "docking_event.undocked"
+    )
+    after_update = json.loads(webhooks(env, "list", "--json").stdout)[0]
+    cleared = webhooks(env, "update", str(first), "--all")
+    after_clear = json.loads(webhooks(env, "list", "--json").stdout)[0]
+
+    assert added.exit_code == 0, added.output
+    assert (views[0]["stations"], views[0]["vehicles"]) == (
+        ["ISS", "Tiangong", "4"],
+        ["Crew Dragon"],
+    )
+    assert views[0]["types"] == ["docking_event.docked"]
+    assert (views[1]["types"], views[1]["stations"], views[1]["vehicles"]) == ([], [], [])
+    assert views[0]["skipped"] == views[1]["skipped"] == 0
+    header, *rows = table.splitlines()
+    assert "ISS,Tiangong,4" in rows[0]
+    assert "Crew Dragon" in rows[0]
+    for column in ("skipped", "types", "stations", "vehicles", "url"):  # aligned columns
+        start = header.index(column)
+        assert {row[start - 2 : start] for row in rows} == {"  "}, column
+        assert all(row[start] != " " for row in rows), column
+    assert rows[1][header.index("stations") :].startswith("all")
+    assert rows[1][header.index("vehicles") :].startswith("all")
+    assert updated.exit_code == 0, updated.output
+    assert updated.stdout.strip() == (
+        f"updated webhook endpoint {first}: types docking_event.undocked, stations all, vehicles 77"
+    )
+    assert (after_update["types"], after_update["stations"], after_update["vehicles"]) == (
+        ["docking_event.undocked"], [], ["77"],
+    )  # fmt: skip
+    assert cleared.exit_code == 0, cleared.output
+    assert (after_clear["types"], after_clear["stations"], after_clear["vehicles"]) == ([], [], [])
+    groups = {g["name"].decode() for g in redis_client.xinfo_groups(f"{redis_prefix}:events")}
+    assert groups == {consumer_group(first), consumer_group(second)}  # update kept the group
+
+
+def test_webhooks_filter_options_are_subscribes(env: dict[str, str]) -> None:
+    for option in ("--station", "--vehicle", "--type"):
+        subscribe = option_help(["subscribe"], option)
+        assert subscribe
+        assert option_help(["webhooks", "add"], option) == subscribe
+        assert option_help(["webhooks", "update"], option) == subscribe
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        ([], "--all"),
+        (["--all", "--station", "ISS"], "not both"),
+        (["--type", "docking_event.sunk"], "docking_event.docked"),
+    ],
+)
+def test_update_needs_a_filter_or_all(env: dict[str, str], args: list[str], named: str) -> None:
+    added = json.loads(webhooks(env, "add", "https://hooks.example/", "--station", "ISS").stdout)
+    result = webhooks(env, "update", str(added["id"]), *args)
+
+    assert result.exit_code == 2
+    assert named in result.stderr
+    assert json.loads(webhooks(env, "list", "--json").stdout)[0]["stations"] == ["ISS"]

@@ -20,9 +20,10 @@ from sqlalchemy.engine import Engine
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from harness.webhook_receiver import WebhookReceiver
-from models.fleet.stream import DOCKED, dead_letter_stream
+from models.fleet.counters import WEBHOOK_DELIVERIES, SharedCounters
+from models.fleet.stream import DOCKED, UNDOCKED, dead_letter_stream, text
 from models.store.db import session_scope
-from models.store.webhook_endpoints import consumer_group, get_endpoint, set_enabled
+from models.store.webhook_endpoints import consumer_group, get_endpoint, set_enabled, set_filter
 from tests.run_helpers import free_port, wait_until
 from worker.notify.webhook_delivery import (
     EndpointDelivery,
@@ -69,10 +70,53 @@ def publish(client: redis.Redis, stream: str, *ids: str, kind: str = DOCKED) -> 
         client.xadd(stream, {"event": json.dumps({"id": ident, "type": kind, "subject": "7"})})
 
 
-def add(engine: Engine, client: redis.Redis, stream: str, url: str, *types: str) -> int:
-    endpoint = register(engine, client, stream, url=url, secret=SECRET, event_types=types, now=T0)
+def docking(
+    ident: str, station: tuple[int, str], craft: tuple[int, str], kind: str = DOCKED
+) -> dict[str, Any]:
+    """A notification about a docking at ``station`` of ``craft`` (each an id and a name)."""
+    event = {
+        "id": 1,
+        "space_station": {"id": station[0], "name": station[1]},
+        "flight_vehicle": {"id": 900, "spacecraft": {"id": craft[0], "name": craft[1]}},
+    }
+    return {"id": ident, "type": kind, "subject": "1", "data": {"docking_event": event}}
+
+
+def publish_events(client: redis.Redis, stream: str, *events: dict[str, Any]) -> list[str]:
+    """XADD each event; returns the entry ids."""
+    return [text(client.xadd(stream, {"event": json.dumps(event)})) for event in events]
+
+
+def add(
+    engine: Engine,
+    client: redis.Redis,
+    stream: str,
+    url: str,
+    *types: str,
+    stations: tuple[str, ...] = (),
+    vehicles: tuple[str, ...] = (),
+) -> int:
+    endpoint = register(
+        engine,
+        client,
+        stream,
+        url=url,
+        secret=SECRET,
+        event_types=types,
+        now=T0,
+        stations=stations,
+        vehicles=vehicles,
+    )
     assert endpoint.id is not None
     return endpoint.id
+
+
+def group_state(client: redis.Redis, stream: str, endpoint_id: int) -> tuple[str, int]:
+    """The endpoint's group: the last entry id it was handed and how many it has pending."""
+    [info] = [
+        g for g in client.xinfo_groups(stream) if text(g["name"]) == consumer_group(endpoint_id)
+    ]
+    return text(info["last-delivered-id"]), int(info["pending"])
 
 
 def row(engine: Engine, endpoint_id: int) -> Any:
@@ -316,6 +360,95 @@ def test_an_endpoint_with_types_gets_only_those(
         thread.join(timeout=10)
 
     assert receiver.ids() == ["u1", "u2"]
+    assert row(engine, endpoint_id).skipped == 2
+
+
+ISS = (4, "International Space Station")
+TIANGONG = (18, "Tiangong space station")
+ENDEAVOUR = (77, "Crew Dragon Endeavour")
+SHENZHOU = (150, "Shenzhou 19")
+
+
+def test_a_filtered_endpoint_gets_only_what_it_matches_and_an_unfiltered_one_everything(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client, redis_prefix: str
+) -> None:
+    events = [
+        docking("iss-endeavour", ISS, ENDEAVOUR),
+        docking("tiangong-shenzhou", TIANGONG, SHENZHOU),
+        docking("iss-endeavour-undocked", ISS, ENDEAVOUR, kind=UNDOCKED),
+        docking("tiangong-endeavour", TIANGONG, ENDEAVOUR),
+        docking("iss-endeavour-2", ISS, ENDEAVOUR),
+        docking("iss-shenzhou", ISS, SHENZHOU),  # the last entry is one the filter skips
+    ]
+    counters = SharedCounters(redis_client, redis_prefix)
+    with WebhookReceiver() as filtered, WebhookReceiver() as everything:
+        filtered_id = add(
+            engine, redis_client, stream, filtered.url, DOCKED,
+            stations=("international space station",), vehicles=("77",),
+        )  # fmt: skip
+        everything_id = add(engine, redis_client, stream, everything.url)
+        entry_ids = publish_events(redis_client, stream, *events)
+        loops = [
+            EndpointDelivery(engine, redis_client, stream, ident, http, FAST, counters=counters)
+            for ident in (filtered_id, everything_id)
+        ]
+        threads = [start(loop) for loop in loops]
+        everything.wait_for(6)
+        filtered.wait_for(2)
+        wait_until(lambda: row(engine, filtered_id).skipped == 4, "the skipped entries counted")
+        wait_until(lambda: group_state(redis_client, stream, filtered_id)[1] == 0, "all settled")
+        wait_until(lambda: row(engine, everything_id).delivered == 6, "every delivery recorded")
+        for loop, thread in zip(loops, threads, strict=True):
+            loop.stop.set()
+            thread.join(timeout=10)
+        # A restarted delivery resumes after the skipped entries: nothing is sent again.
+        later = publish_events(redis_client, stream, docking("iss-endeavour-3", ISS, ENDEAVOUR))
+        loop = EndpointDelivery(engine, redis_client, stream, filtered_id, http, FAST)
+        thread = start(loop)
+        filtered.wait_for(3)
+        wait_until(lambda: group_state(redis_client, stream, filtered_id) == (later[0], 0), "e3")
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert filtered.ids() == ["iss-endeavour", "iss-endeavour-2", "iss-endeavour-3"]
+    assert everything.ids() == [event["id"] for event in events]
+    kept = row(engine, filtered_id)
+    assert (kept.delivered, kept.skipped, kept.failures_in_a_row) == (3, 4, 0)
+    assert row(engine, everything_id).skipped == 0
+    assert group_state(redis_client, stream, everything_id) == (entry_ids[-1], 0)
+    assert counters.read(WEBHOOK_DELIVERIES)["skipped"] == 4
+    assert counters.read(WEBHOOK_DELIVERIES)["delivered"] == 8
+    assert not redis_client.exists(dead_letter_stream(stream))
+
+
+def test_a_filter_changed_while_an_entry_is_retried_skips_it_and_the_next_one_goes(
+    engine: Engine, redis_client: redis.Redis, stream: str, http: httpx.Client
+) -> None:
+    clock = MovableClock(T0)  # never moves: the failed entry's retry never comes due
+    with WebhookReceiver([500]) as receiver:
+        endpoint_id = add(engine, redis_client, stream, receiver.url)
+        publish_events(
+            redis_client, stream,
+            docking("tiangong", TIANGONG, SHENZHOU), docking("iss", ISS, ENDEAVOUR),
+        )  # fmt: skip
+        loop = EndpointDelivery(
+            engine, redis_client, stream, endpoint_id, http, FAST, clock=clock, poll_seconds=0.05
+        )
+        thread = start(loop)
+        wait_until(lambda: row(engine, endpoint_id).next_attempt_at, "the retry planned")
+        with session_scope(engine) as session:
+            set_filter(session, endpoint_id, stations=["ISS, 4"])
+        receiver.wait_for(2)
+        wait_until(lambda: row(engine, endpoint_id).delivered == 1, "the delivery recorded")
+        loop.stop.set()
+        thread.join(timeout=10)
+
+    assert receiver.ids() == ["tiangong", "iss"]  # the skipped entry was not tried again
+    state = row(engine, endpoint_id)
+    assert (state.skipped, state.failures_in_a_row, state.next_attempt_at) == (1, 0, None)
+    assert state.stations == ["ISS", "4"]
+    assert not redis_client.exists(dead_letter_stream(stream))
+    assert group_state(redis_client, stream, endpoint_id)[1] == 0
 
 
 def test_a_group_redis_lost_is_made_again_from_the_oldest_retained_entry(

@@ -15,12 +15,12 @@ import click
 import redis
 
 from models.fleet.redis_client import make_redis
-from models.fleet.stream import NOTIFICATION_TYPES
 from models.fleet.subscription import NotificationFilter
 from models.support.compact_json import compact_json
 from models.support.redact import redact_url
 from settings import load_settings
 from worker.cli.errors import fail, one_line_errors, reason
+from worker.cli.filter_options import filter_options
 from worker.notify.subscriber import DEFAULT_CLAIM_IDLE_MS, Subscriber
 
 DEFAULT_GROUP = "dockwatch-subscribe"
@@ -70,25 +70,7 @@ def _named(value: str, option: str) -> str:
 )
 @click.option("--consumer", default=None, help="Consumer name in the group [default: host name].")
 @click.option("--count", type=click.IntRange(min=1), default=None, help="Exit after N events.")
-@click.option(
-    "--station",
-    "stations",
-    multiple=True,
-    help="Only this space station's notifications (an id or a name; repeat for several).",
-)
-@click.option(
-    "--vehicle",
-    "vehicles",
-    multiple=True,
-    help="Only this spacecraft's notifications (an id or a name; repeat for several).",
-)
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    type=click.Choice(NOTIFICATION_TYPES),
-    help="Only notifications of this CloudEvent type (repeat for several).",
-)
+@filter_options
 @one_line_errors
 def subscribe_command(
     group: str,

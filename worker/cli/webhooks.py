@@ -1,10 +1,14 @@
-"""``dockwatch webhooks``: register, list, remove, enable and test endpoints; ``deliver`` runs them.
+"""``dockwatch webhooks``: register, filter, list, remove, enable and test endpoints; ``deliver``
+runs them.
 
 Endpoints live in the database, so every process sees the same ones. ``add`` prints one JSON
 line ``{"id": …, "url": …, "secret": "whsec_…"}`` — the only place a secret is ever printed.
-``list`` shows each endpoint's delivery state (last status, failures in a row, next attempt);
-its URLs are shown without query string or credentials. ``test`` sends one signed delivery of
-type ``dockwatch.webhook.test`` and prints the answer's status (exit 1 unless it is a 2xx).
+``add`` and ``update`` take ``dockwatch subscribe``'s filter options (``--station``,
+``--vehicle``, ``--type``); ``update`` replaces an endpoint's whole filter and keeps its place in
+the stream. ``list`` shows each endpoint's filter and delivery state (delivered, skipped by the
+filter, last status, failures in a row, next attempt); its URLs are shown without query string
+or credentials. ``test`` sends one signed delivery of type ``dockwatch.webhook.test`` and
+prints the answer's status (exit 1 unless it is a 2xx).
 ``deliver`` is the long-running delivery (``dockwatch run`` starts it; compose runs it as the
 ``webhooks`` service) until SIGTERM or SIGINT.
 """
@@ -15,7 +19,6 @@ import logging
 
 import click
 
-from models.fleet.stream import NOTIFICATION_TYPES
 from models.store.db import session_scope
 from models.store.webhook_endpoints import (
     EndpointNotFound,
@@ -23,6 +26,7 @@ from models.store.webhook_endpoints import (
     list_endpoints,
     public_view,
     set_enabled,
+    set_filter,
 )
 from models.support.clock import utc_now
 from models.support.compact_json import compact_json
@@ -31,6 +35,7 @@ from models.support.redact import without_credentials
 from settings import load_settings
 from worker.bootstrap import connect_redis, delivery_process, open_database, webhook_http
 from worker.cli.errors import fail, one_line_errors
+from worker.cli.filter_options import filter_options
 from worker.cli.signals import stop_on_signals
 from worker.cli.verbosity import FLAG_KEY, configure
 from worker.notify.webhook_registry import EndpointUrlError, check_url, register, unregister
@@ -55,7 +60,16 @@ def aligned_table(rows: list[list[str]]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-COLUMNS = ("id", "enabled", "delivered", "last_status", "failures_in_a_row", "next_attempt_at")
+COLUMNS = (
+    "id",
+    "enabled",
+    "delivered",
+    "skipped",
+    "last_status",
+    "failures_in_a_row",
+    "next_attempt_at",
+)
+FILTER_COLUMNS = ("types", "stations", "vehicles")  # each "all" when it keeps everything
 
 
 def _url(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -79,7 +93,7 @@ def _not_found(error: EndpointNotFound) -> None:
 @click.group()
 @click.pass_context
 def webhooks(ctx: click.Context) -> None:
-    """Webhook endpoints: Standard Webhooks-signed POSTs of every notification."""
+    """Webhook endpoints: Standard Webhooks-signed POSTs of the notifications each one wants."""
     if ctx.invoked_subcommand == "deliver":  # a service: DOCKWATCH_LOG_LEVEL's level
         configure(ctx.meta.get(FLAG_KEY), service=True)
     # httpx's request lines carry an endpoint's whole URL (a token in its query string too):
@@ -90,16 +104,20 @@ def webhooks(ctx: click.Context) -> None:
 @webhooks.command()
 @click.argument("url", callback=_url)
 @click.option("--secret", callback=_secret, help="A whsec_… signing secret [default: a new one].")
-@click.option(
-    "--type",
-    "types",
-    multiple=True,
-    type=click.Choice(NOTIFICATION_TYPES),
-    help="Only notifications of this type (repeatable) [default: every type].",
-)
+@filter_options
 @one_line_errors
-def add(url: str, secret: str, types: tuple[str, ...]) -> None:
-    """Register an endpoint; prints its id, URL and secret as one JSON line."""
+def add(
+    url: str,
+    secret: str,
+    stations: tuple[str, ...],
+    vehicles: tuple[str, ...],
+    types: tuple[str, ...],
+) -> None:
+    """Register an endpoint; prints its id, URL and secret as one JSON line.
+
+    Without --station, --vehicle or --type it gets every notification; with them, only the
+    ones they match (as for `dockwatch subscribe`).
+    """
     settings = load_settings()
     with (
         open_database(settings.database_url) as engine,
@@ -111,8 +129,10 @@ def add(url: str, secret: str, types: tuple[str, ...]) -> None:
             settings.stream,
             url=url,
             secret=secret,
-            event_types=tuple(dict.fromkeys(types)),  # a type named twice is one type
+            event_types=types,
             now=utc_now(),
+            stations=stations,
+            vehicles=vehicles,
         )
     click.echo(compact_json({"id": endpoint.id, "url": url, "secret": secret}))
 
@@ -130,12 +150,55 @@ def list_command(as_json: bool) -> None:
     if not views:
         click.echo("no webhook endpoints (add one with `dockwatch webhooks add URL`)")
         return
-    rows = [[*COLUMNS, "types", "url"]]
+    rows = [[*COLUMNS, *FILTER_COLUMNS, "url"]]
     for view in views:
         cells = ["-" if view[name] is None else str(view[name]) for name in COLUMNS]
+        terms = [",".join(view[name]) or "all" for name in FILTER_COLUMNS]
         reason = f"  ({view['disabled_reason']})" if view["disabled_reason"] else ""
-        rows.append([*cells, ",".join(view["types"]) or "all", view["url"] + reason])
+        rows.append([*cells, *terms, view["url"] + reason])
     click.echo(aligned_table(rows))
+
+
+@webhooks.command()
+@ENDPOINT_ID
+@filter_options
+@click.option("--all", "everything", is_flag=True, help="No filter: every notification.")
+@one_line_errors
+def update(
+    endpoint_id: int,
+    stations: tuple[str, ...],
+    vehicles: tuple[str, ...],
+    types: tuple[str, ...],
+    everything: bool,
+) -> None:
+    """Replace an endpoint's filter, keeping its place in the stream.
+
+    The new filter is exactly the options given (a kind not given keeps every value); --all
+    removes the filter. It applies from the next notification the endpoint settles on, the one
+    being retried included; skipped ones are not sent again.
+    """
+    given = bool(stations or vehicles or types)
+    if given == everything:
+        both = ", not both" if given else ""
+        raise click.UsageError(
+            f"give the new filter (--station, --vehicle, --type) or --all for everything{both}"
+        )
+    with open_database(load_settings().database_url) as engine:
+        try:
+            with session_scope(engine) as session:
+                view = public_view(
+                    set_filter(
+                        session,
+                        endpoint_id,
+                        event_types=types,
+                        stations=stations,
+                        vehicles=vehicles,
+                    )
+                )
+        except EndpointNotFound as error:
+            _not_found(error)
+    terms = ", ".join(f"{name} {','.join(view[name]) or 'all'}" for name in FILTER_COLUMNS)
+    click.echo(f"updated webhook endpoint {endpoint_id}: {terms}")
 
 
 @webhooks.command()

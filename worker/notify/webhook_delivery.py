@@ -5,6 +5,11 @@ thread per enabled endpoint (a new endpoint is picked up, a removed or disabled 
 ends), so a slow or dead endpoint delays only itself. An endpoint's thread delivers its entries
 in stream order, one at a time:
 
+- an entry the endpoint's filter (types, stations, vehicles) does not match is skipped: counted
+  on its row (``skipped``) and acknowledged, with no request, no retry and no dead letter, so it
+  never holds up the entries after it. The filter is read from the row for each entry, so a
+  changed filter (``dockwatch webhooks update``) applies from the next entry on, even to one
+  being retried;
 - a 2xx acknowledges the entry;
 - ``410 Gone`` disables the endpoint (its row says why) and leaves the entry pending, so
   ``dockwatch webhooks enable`` resumes with it;
@@ -18,6 +23,9 @@ in stream order, one at a time:
   endpoint's) and the next one is tried; while the failures go on, each later entry gets one
   attempt before it follows. The first success ends the run of failures.
 
+The endpoint's position is its consumer group's: an entry is acknowledged only once its outcome
+(delivered, skipped, dead-lettered) is written on the row, so a crash in between settles it again
+after the restart (at-least-once, as for every subscriber).
 Every attempt is written on the endpoint's row (``models.store.webhook_endpoints.record_attempt``).
 Logs name an endpoint by its id and its URL without query string or credentials.
 """
@@ -44,9 +52,11 @@ from models.store.webhook_endpoints import (
     Attempt,
     EndpointNotFound,
     consumer_group,
+    endpoint_filter,
     get_endpoint,
     list_endpoints,
     record_attempt,
+    record_skip,
     set_enabled,
 )
 from models.support.clock import Clock, utc_now
@@ -134,11 +144,13 @@ class EndpointDelivery:
     def _deliver(self, subscriber: Subscriber, delivery: Delivery) -> bool:
         """Settle one entry; False when the loop must end (stopped, removed, disabled)."""
         while True:
-            endpoint = self._await_turn()
+            endpoint = self._await_turn(delivery)
             if endpoint is None:
                 return False
-            types = endpoint.event_types
-            if types and delivery.event.get("type") not in types:
+            if not endpoint_filter(endpoint).matches(delivery.event):
+                self._count("skipped")
+                with session_scope(self.engine) as session:
+                    record_skip(session, self.endpoint_id)
                 subscriber.ack(delivery)
                 return True
             result = post_event(
@@ -148,12 +160,15 @@ class EndpointDelivery:
             if settled is not None:
                 return settled
 
-    def _await_turn(self) -> WebhookEndpoint | None:
-        """Wait for the row's next attempt time, re-reading the row every ``poll_seconds``."""
+    def _await_turn(self, delivery: Delivery) -> WebhookEndpoint | None:
+        """Wait for the row's next attempt time, re-reading the row every ``poll_seconds``; an
+        entry the row's filter does not match is the caller's to skip at once."""
         while not self.stop.is_set():
             endpoint = self._current()
             if endpoint is None:
                 return None
+            if not endpoint_filter(endpoint).matches(delivery.event):
+                return endpoint
             due = endpoint.next_attempt_at
             remaining = 0.0 if due is None else (due - self.clock()).total_seconds()
             if remaining <= 0:

@@ -1,8 +1,9 @@
 """Registering and removing webhook endpoints: the database row and its consumer group together.
 
-An endpoint receives every notification published after it was registered: ``register`` creates
-its consumer group at the stream's end (``$``) before the row commits, so the delivery process,
-which notices new rows a few seconds later, misses nothing in between. A group that cannot be
+An endpoint receives every notification published after it was registered (that its filter
+matches): ``register`` creates its consumer group at the stream's end (``$``) before the row
+commits, so the delivery process, which notices new rows a few seconds later, misses nothing in
+between. A group that cannot be
 created (Redis down) leaves no row behind. ``unregister`` deletes the row, then the group with
 whatever it still had pending.
 """
@@ -55,10 +56,23 @@ def register(
     secret: str,
     event_types: Sequence[str],
     now: dt.datetime,
+    stations: Sequence[str] = (),
+    vehicles: Sequence[str] = (),
 ) -> WebhookEndpoint:
-    """Store an endpoint and create its consumer group at the stream's end; returns the row."""
+    """Store an endpoint and create its consumer group at the stream's end; returns the row.
+
+    ``event_types``, ``stations`` and ``vehicles`` are its filter (empty: everything).
+    """
     with session_scope(engine) as session:
-        endpoint = add_endpoint(session, check_url(url), secret, event_types, now=now)
+        endpoint = add_endpoint(
+            session,
+            check_url(url),
+            secret,
+            event_types,
+            now=now,
+            stations=stations,
+            vehicles=vehicles,
+        )
         assert endpoint.id is not None
         group = consumer_group(endpoint.id)
         Subscriber(redis_client, stream, group=group, consumer="register").ensure_group()
