@@ -3,8 +3,9 @@
 One filter for every reader of the stream (``/events``, ``dockwatch subscribe``, webhook endpoints),
 so ``?station=4`` and ``--station 4`` mean the same thing. A notification's ``data.docking_event``
 is the event's normal-mode 2.2.0 JSON; a station term matches its ``space_station`` and a vehicle
-term its ``flight_vehicle.spacecraft`` — by id (``4``) or by name, case-insensitively
-(``International Space Station``, ``crew dragon endeavour``). Terms of one kind (a comma list or
+term its ``flight_vehicle.spacecraft`` — by id (``4``), by name, case-insensitively
+(``International Space Station``, ``crew dragon endeavour``), or by the name's initials (``ISS``);
+a vehicle term also by the name of the spacecraft's configuration (``Tianzhou``, ``Dragon 2``). Terms of one kind (a comma list or
 repeated values) are alternatives (any matches); kinds combine (all must match); an empty kind keeps
 everything.
 """
@@ -23,11 +24,26 @@ def _terms(values: Iterable[str]) -> frozenset[str]:
     )
 
 
-def _names(thing: Any) -> set[str]:
-    """The id and the name of an LL2 object, case-folded (nothing for a missing object)."""
+def _names(thing: Any, keys: tuple[str, ...] = ("id", "name")) -> set[str]:
+    """The id, the name and the name's initials of an LL2 object, case-folded (nothing for a
+    missing object): ``{"4", "international space station", "iss"}``."""
     if not isinstance(thing, Mapping):
         return set()
-    return {str(thing[key]).casefold() for key in ("id", "name") if thing.get(key) is not None}
+    names = {str(thing[key]).casefold() for key in keys if thing.get(key) is not None}
+    words = str(thing.get("name") or "").split()
+    if len(words) > 1:
+        names.add("".join(word[0] for word in words).casefold())
+    return names
+
+
+def _vehicle_names(craft: Any) -> set[str]:
+    """A spacecraft's names (``_names``) and its configuration's name, so ``Tianzhou`` or
+    ``Dragon 2`` matches every spacecraft of that type (the configuration's id is left out: LL2
+    numbers configurations apart from spacecraft)."""
+    names = _names(craft)
+    if isinstance(craft, Mapping):
+        names |= _names(craft.get("spacecraft_config"), ("name",))
+    return names
 
 
 def written_terms(values: Iterable[str]) -> list[str]:
@@ -81,4 +97,4 @@ class NotificationFilter:
             return False
         vehicle = docking.get("flight_vehicle")
         craft = vehicle.get("spacecraft") if isinstance(vehicle, Mapping) else None
-        return not self.vehicles or bool(self.vehicles & _names(craft))
+        return not self.vehicles or bool(self.vehicles & _vehicle_names(craft))

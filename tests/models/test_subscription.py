@@ -53,3 +53,15 @@ def test_a_notification_without_the_named_object_does_not_match_a_station_filter
     assert not NotificationFilter.parse(vehicles=["77"]).matches(
         {"type": DOCKED, "data": {"docking_event": {"flight_vehicle": None}}}
     )
+
+
+def test_a_name_s_initials_and_a_vehicle_s_configuration_name_match_too() -> None:
+    dragon = {"id": 77, "name": "Endeavour", "spacecraft_config": {"id": 4, "name": "Dragon 2"}}
+    assert NotificationFilter.parse(stations=["ISS"]).matches(notification())
+    assert NotificationFilter.parse(stations=["iss"]).matches(notification())
+    assert not NotificationFilter.parse(stations=["IS"]).matches(notification())
+    assert NotificationFilter.parse(vehicles=["dragon 2"]).matches(notification(craft=dragon))
+    # The configuration's id is not the spacecraft's: it names nothing here.
+    assert not NotificationFilter.parse(vehicles=["4"]).matches(notification(craft=dragon))
+    # A one-word name has no initials to match.
+    assert not NotificationFilter.parse(vehicles=["e"]).matches(notification(craft=dragon))
