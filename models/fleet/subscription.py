@@ -5,9 +5,9 @@ so ``?station=4`` and ``--station 4`` mean the same thing. A notification's ``da
 is the event's normal-mode 2.2.0 JSON; a station term matches its ``space_station`` and a vehicle
 term its ``flight_vehicle.spacecraft`` — by id (``4``), by name, case-insensitively
 (``International Space Station``, ``crew dragon endeavour``), or by the name's initials (``ISS``);
-a vehicle term also by the name of the spacecraft's configuration (``Tianzhou``, ``Dragon 2``). Terms of one kind (a comma list or
-repeated values) are alternatives (any matches); kinds combine (all must match); an empty kind keeps
-everything.
+a vehicle term also by the name of the spacecraft's configuration (``Tianzhou``, ``Dragon 2``).
+Terms of one kind (a comma list or repeated values) are alternatives (any matches); kinds combine
+(all must match); an empty kind keeps everything.
 """
 
 from __future__ import annotations
