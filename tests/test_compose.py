@@ -16,6 +16,7 @@ from celery.bin.celery import celery as celery_cli
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from settings import setting_names
 from worker.cli import main as dockwatch_cli
 
 REPO = Path(__file__).resolve().parent.parent
@@ -101,6 +102,30 @@ def test_services_wait_for_healthy_stores_and_a_finished_migration() -> None:
                 assert "healthcheck" in SERVICES[needed], f"{name} waits on {needed}'s health"
     for name in ("redis", "postgres", "worker", "mirror"):
         assert "healthcheck" in SERVICES[name], name
+
+
+def dockwatch_services() -> dict[str, Any]:
+    """The services running the dockwatch image (every one but the two stores)."""
+    return {n: s for n, s in SERVICES.items() if "dockwatch" in str(s.get("image", ""))}
+
+
+# The settings compose sets itself (the stack's own stores) or passes on as an interpolation.
+SET_BY_COMPOSE = {"DOCKWATCH_DATABASE_URL", "DOCKWATCH_REDIS_URL", "DOCKWATCH_API_TOKEN"}
+
+
+def test_every_service_passes_every_setting_through() -> None:
+    services = dockwatch_services()
+    assert {"migrate", "worker", "beat", "relay", "webhooks", "mirror"} <= set(services)
+    for name, service in services.items():
+        environment = service["environment"]
+        assert isinstance(environment, dict), name
+        assert set(setting_names()) <= set(environment), name
+        # A name without a value passes the host's variable through (unset stays unset): no
+        # default of Settings is repeated here, none goes stale.
+        passed = {key for key, value in environment.items() if value is None}
+        assert passed == set(setting_names()) - SET_BY_COMPOSE, name
+        assert environment["DOCKWATCH_REDIS_URL"] == "redis://redis:6379/0", name
+        assert "@postgres:5432/" in environment["DOCKWATCH_DATABASE_URL"], name
 
 
 def test_the_token_comes_from_the_environment_only() -> None:
