@@ -10,17 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from celery.bin.celery import celery as celery_cli
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from settings import setting_names
+from settings import Settings, setting_names, unknown_variables
 from worker.cli import main as dockwatch_cli
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
+README = (REPO / "README.md").read_text()
 
 
 def load_compose() -> dict[str, Any]:
@@ -126,6 +128,29 @@ def test_every_service_passes_every_setting_through() -> None:
         assert passed == set(setting_names()) - SET_BY_COMPOSE, name
         assert environment["DOCKWATCH_REDIS_URL"] == "redis://redis:6379/0", name
         assert "@postgres:5432/" in environment["DOCKWATCH_DATABASE_URL"], name
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A service's short-syntax ports as (host address, host port, container port)."""
+    found = []
+    for entry in service.get("ports") or []:
+        match = re.fullmatch(r"(?:([\d.]+):)?(\$\{\w+:-\d+\}|\d+):(\d+)", str(entry))
+        assert match, f"a short-syntax port: {entry}"
+        found.append((match.group(1) or "0.0.0.0", match.group(2), match.group(3)))
+    return found
+
+
+def test_redis_is_published_on_loopback_at_the_default_redis_port() -> None:
+    # The README's subscribe examples use the default DOCKWATCH_REDIS_URL on the host.
+    default_port = str(urlsplit(Settings.model_fields["redis_url"].default).port)
+    [(address, host_port, container_port)] = published(SERVICES["redis"])
+    assert address == "127.0.0.1"  # Redis has no password in the stack: never on the network
+    assert host_port == "${DOCKWATCH_REDIS_PORT:-" + default_port + "}"
+    assert container_port == "6379"
+    assert "127.0.0.1:6379" in README
+    assert "DOCKWATCH_REDIS_PORT" in README
+    # compose reads these from the shell dockwatch runs in too: no "unknown setting" warning.
+    assert unknown_variables({"DOCKWATCH_REDIS_PORT": "1", "DOCKWATCH_MIRROR_PORT": "1"}) == []
 
 
 def test_the_token_comes_from_the_environment_only() -> None:
