@@ -153,6 +153,26 @@ def test_redis_is_published_on_loopback_at_the_default_redis_port() -> None:
     assert unknown_variables({"DOCKWATCH_REDIS_PORT": "1", "DOCKWATCH_MIRROR_PORT": "1"}) == []
 
 
+def test_the_image_alone_writes_its_database_where_its_user_may_and_the_readme_says_how() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    # The default command runs on the default SQLite URL, a file in the working directory.
+    assert dockerfile_cmd()[:2] == ["dockwatch", "run"]
+    assert Settings.model_fields["database_url"].default == "sqlite:///./dockwatch.db"
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)[-1]
+    workdir = re.findall(r"^WORKDIR (\S+)$", dockerfile, re.MULTILINE)[-1]
+    assert re.search(rf"chown {user}:{user} {re.escape(workdir)}\s*$", dockerfile, re.MULTILINE)
+    # It needs a Redis: the README shows the image run alone with one.
+    image = SERVICES["worker"]["image"]
+    runs = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+        if "docker run" in block and image in block
+    ]
+    assert runs, f"the README runs {image} with docker run"
+    assert "-e DOCKWATCH_REDIS_URL=redis://" in runs[0]
+    assert f"-v dockwatch-data:{workdir}" in runs[0]
+
+
 def test_the_token_comes_from_the_environment_only() -> None:
     for name, service in SERVICES.items():
         token = (service.get("environment") or {}).get("DOCKWATCH_API_TOKEN")
