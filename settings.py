@@ -22,9 +22,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from models.support.redact import url_secrets
 
 ENV_PREFIX = "DOCKWATCH_"
-# ``DOCKWATCH_*`` variables dockwatch reads that are no settings: the supervisor's pid for its
-# children, the relay's crash point (crash tests), and the test suite's and benchmarks' own.
-NOT_SETTINGS = ("DOCKWATCH_SUPERVISOR_PID", "DOCKWATCH_CRASH_AT", "DOCKWATCH_DRF_DATABASE")
+# ``DOCKWATCH_*`` variables that are no settings: the supervisor's pid for its children, the
+# relay's crash point (crash tests), the host ports docker-compose.yml publishes (read by compose
+# from the same shell), and the test suite's and benchmarks' own.
+NOT_SETTINGS = (
+    "DOCKWATCH_SUPERVISOR_PID",
+    "DOCKWATCH_CRASH_AT",
+    "DOCKWATCH_DRF_DATABASE",
+    "DOCKWATCH_MIRROR_PORT",
+    "DOCKWATCH_REDIS_PORT",
+)
 NOT_SETTINGS_PREFIXES = ("DOCKWATCH_TEST_", "DOCKWATCH_BENCH_")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 # The level of the one-shot commands (sync, status, db, webhooks add …) while

@@ -10,16 +10,19 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from celery.bin.celery import celery as celery_cli
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from settings import Settings, setting_names, unknown_variables
 from worker.cli import main as dockwatch_cli
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
+README = (REPO / "README.md").read_text()
 
 
 def load_compose() -> dict[str, Any]:
@@ -101,6 +104,73 @@ def test_services_wait_for_healthy_stores_and_a_finished_migration() -> None:
                 assert "healthcheck" in SERVICES[needed], f"{name} waits on {needed}'s health"
     for name in ("redis", "postgres", "worker", "mirror"):
         assert "healthcheck" in SERVICES[name], name
+
+
+def dockwatch_services() -> dict[str, Any]:
+    """The services running the dockwatch image (every one but the two stores)."""
+    return {n: s for n, s in SERVICES.items() if "dockwatch" in str(s.get("image", ""))}
+
+
+# The settings compose sets itself (the stack's own stores) or passes on as an interpolation.
+SET_BY_COMPOSE = {"DOCKWATCH_DATABASE_URL", "DOCKWATCH_REDIS_URL", "DOCKWATCH_API_TOKEN"}
+
+
+def test_every_service_passes_every_setting_through() -> None:
+    services = dockwatch_services()
+    assert {"migrate", "worker", "beat", "relay", "webhooks", "mirror"} <= set(services)
+    for name, service in services.items():
+        environment = service["environment"]
+        assert isinstance(environment, dict), name
+        assert set(setting_names()) <= set(environment), name
+        # A name without a value passes the host's variable through (unset stays unset): no
+        # default of Settings is repeated here, none goes stale.
+        passed = {key for key, value in environment.items() if value is None}
+        assert passed == set(setting_names()) - SET_BY_COMPOSE, name
+        assert environment["DOCKWATCH_REDIS_URL"] == "redis://redis:6379/0", name
+        assert "@postgres:5432/" in environment["DOCKWATCH_DATABASE_URL"], name
+
+
+def published(service: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """A service's short-syntax ports as (host address, host port, container port)."""
+    found = []
+    for entry in service.get("ports") or []:
+        match = re.fullmatch(r"(?:([\d.]+):)?(\$\{\w+:-\d+\}|\d+):(\d+)", str(entry))
+        assert match, f"a short-syntax port: {entry}"
+        found.append((match.group(1) or "0.0.0.0", match.group(2), match.group(3)))
+    return found
+
+
+def test_redis_is_published_on_loopback_at_the_default_redis_port() -> None:
+    # The README's subscribe examples use the default DOCKWATCH_REDIS_URL on the host.
+    default_port = str(urlsplit(Settings.model_fields["redis_url"].default).port)
+    [(address, host_port, container_port)] = published(SERVICES["redis"])
+    assert address == "127.0.0.1"  # Redis has no password in the stack: never on the network
+    assert host_port == "${DOCKWATCH_REDIS_PORT:-" + default_port + "}"
+    assert container_port == "6379"
+    assert "127.0.0.1:6379" in README
+    assert "DOCKWATCH_REDIS_PORT" in README
+    # compose reads these from the shell dockwatch runs in too: no "unknown setting" warning.
+    assert unknown_variables({"DOCKWATCH_REDIS_PORT": "1", "DOCKWATCH_MIRROR_PORT": "1"}) == []
+
+
+def test_the_image_alone_writes_its_database_where_its_user_may_and_the_readme_says_how() -> None:
+    dockerfile = (REPO / "Dockerfile").read_text()
+    # The default command runs on the default SQLite URL, a file in the working directory.
+    assert dockerfile_cmd()[:2] == ["dockwatch", "run"]
+    assert Settings.model_fields["database_url"].default == "sqlite:///./dockwatch.db"
+    user = re.findall(r"^USER (\S+)$", dockerfile, re.MULTILINE)[-1]
+    workdir = re.findall(r"^WORKDIR (\S+)$", dockerfile, re.MULTILINE)[-1]
+    assert re.search(rf"chown {user}:{user} {re.escape(workdir)}\s*$", dockerfile, re.MULTILINE)
+    # It needs a Redis: the README shows the image run alone with one.
+    image = SERVICES["worker"]["image"]
+    runs = [
+        block
+        for block in re.findall(r"```sh\n(.*?)```", README, re.DOTALL)
+        if "docker run" in block and image in block
+    ]
+    assert runs, f"the README runs {image} with docker run"
+    assert "-e DOCKWATCH_REDIS_URL=redis://" in runs[0]
+    assert f"-v dockwatch-data:{workdir}" in runs[0]
 
 
 def test_the_token_comes_from_the_environment_only() -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 from click.testing import CliRunner
@@ -81,6 +84,72 @@ def test_demo_plays_a_docking_and_an_undocking_that_a_subscriber_prints(
     assert "DOCKWATCH_DATABASE_URL=sqlite:///" in story
     # Its keys (budget, lock, Celery's queue and bindings) and its stream are gone with it.
     assert list(redis_client.scan_iter(match=f"*{redis_prefix}*")) == []
+
+
+def printed_exports(story: str) -> dict[str, str]:
+    """The variables of the demo's ``export …`` line, as a shell would set them."""
+    [line] = [
+        line for line in story.splitlines() if line.split("] ", 1)[-1].strip().startswith("export ")
+    ]
+    words = shlex.split(line.split("] ", 1)[1])
+    assert words[0] == "export"
+    return dict(word.split("=", 1) for word in words[1:])
+
+
+def story_line(demo: RunningJob, start: str) -> int | None:
+    """The index of the first line of the demo's story that starts with ``start`` (stamp aside)."""
+    for index, line in enumerate(demo.stdout().splitlines()):
+        if line.split("] ", 1)[-1].strip().startswith(start):
+            return index
+    return None
+
+
+@pytest.mark.slow
+def test_the_demo_shows_its_feed_once_the_mirror_answers_and_exports_its_whole_deployment(
+    redis_prefix: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    mirror = f"http://127.0.0.1:{port}"
+    argv = dockwatch_argv("demo", "--port", str(port), "--pause", "600", "--events", "40")
+    argv += ["--key-prefix", redis_prefix, "--stream", f"{redis_prefix}:events"]
+    demo = RunningJob(demo_env(), [], tmp_path, argv=argv)
+    try:
+        feed = wait_until(
+            lambda: story_line(demo, f"curl -N {mirror}/events"), "the /events command", 90
+        )
+        # Printed only once the mirror answers: the command works the moment it is shown.
+        assert httpx.get(f"{mirror}/healthz", timeout=5).status_code == 200
+        answers = story_line(demo, f"the mirror answers at {mirror}")
+        assert answers is not None
+        assert answers < feed
+        filled = wait_until(lambda: story_line(demo, "first fill done"), "the first fill", 90)
+        held = re.search(r"the mirror holds (\d+) events", demo.stdout().splitlines()[filled])
+        assert held is not None
+
+        # `dockwatch status` with exactly the printed exports reports the demo's deployment.
+        exports = printed_exports(demo.stdout())
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKWATCH_")}
+        env.update(exports, PYTHONPATH=str(REPO))
+        status = subprocess.run(
+            dockwatch_argv("status", "--json"),
+            env=env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert status.returncode == 0, status.stdout + status.stderr
+        report = json.loads(status.stdout)
+        assert report["events"] == int(held.group(1)) > 0  # the demo's database
+        assert report["budget"]["limit"] == 1800  # the demo's budget, not the default 15
+        assert report["budget"]["used"] >= 1  # its own prefix: the budget the demo spent
+        assert report["stale"] is False
+        assert exports["DOCKWATCH_KEY_PREFIX"] == redis_prefix
+        assert exports["DOCKWATCH_UPSTREAM_URL"].startswith("http://127.0.0.1:")
+        assert demo.interrupt() == 0
+    finally:
+        demo.kill_everything()
 
 
 def test_demo_help_reads_like_the_other_commands() -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
 import re
 import signal
 import socket
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -73,6 +75,61 @@ def test_run_serves_and_syncs_then_ctrl_c_stops_every_process(
     assert "\r" not in stderr
     assert "Traceback" not in stderr
     assert "dockwatch stopped" in stderr
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_clean_stop_leaves_the_sqlite_database_without_its_wal_and_shm_files(
+    signum: signal.Signals, redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    database = tmp_path / "run.db"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    job = RunningJob(
+        run_env(f"sqlite:///{database}", redis_prefix, fake), ["run", "--port", str(port)], tmp_path
+    )
+    try:
+        wait_until(lambda: synced_status(base), "a first sync")
+        wait_until(lambda: "first fill complete" in job.stderr(), "the progress report")
+        # The worker wrote through WAL and the mirror reads: the side files are there now.
+        open_with = sorted(path.name for path in tmp_path.glob("run.db*"))
+        code = job.interrupt(signum)
+        wait_until(lambda: not session_pids(job.pid), "every child to exit", timeout=5)
+    finally:
+        job.kill_everything()
+
+    assert open_with == ["run.db", "run.db-shm", "run.db-wal"]
+    assert code == 0
+    # Every process closed its connections; the last one folded the WAL into the file.
+    assert sorted(path.name for path in tmp_path.glob("run.db*")) == ["run.db"]
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        assert connection.execute("SELECT count(*) FROM docking_event").fetchone() == (650,)
+    assert "Traceback" not in job.stderr()
+
+
+def test_serve_ends_on_sigterm_like_on_ctrl_c_closing_the_database(
+    redis_prefix: str, fake: FakeUpstream, tmp_path: Path
+) -> None:
+    # Compose stops a service with SIGTERM; uvicorn's own handling would end on it at once,
+    # before the engine is disposed (the mirror may be the database's last process).
+    port = free_port()
+    env = run_env(f"sqlite:///{tmp_path / 'serve.db'}", redis_prefix, fake)
+    job = RunningJob(env, ["serve", "--port", str(port)], tmp_path)
+    try:
+        page = wait_until(
+            lambda: get_json(f"http://127.0.0.1:{port}/2.2.0/docking_event/"), "the mirror"
+        )
+        open_with = sorted(path.name for path in tmp_path.glob("serve.db*"))
+        os.kill(job.pid, signal.SIGTERM)
+        code = job.process.wait(timeout=30)
+    finally:
+        job.kill_everything()
+
+    assert page["count"] == 0
+    assert open_with == ["serve.db", "serve.db-shm", "serve.db-wal"]
+    assert code == 0
+    assert sorted(path.name for path in tmp_path.glob("serve.db*")) == ["serve.db"]
+    assert "Traceback" not in job.stderr()
 
 
 @pytest.mark.slow

@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from celery import Task, shared_task
+from celery.signals import worker_process_shutdown
 
 from settings import get_settings
 from worker.bootstrap import Runtime, build_runtime
@@ -28,6 +29,15 @@ SWEEP_RETRIES = 5
 def runtime() -> Runtime:
     """The worker process's runtime (one HTTP client, one engine, one Redis pool)."""
     return build_runtime(get_settings())
+
+
+@worker_process_shutdown.connect
+def _close_runtime(**_kwargs: Any) -> None:
+    """A pool process ends with ``os._exit``, which closes nothing: release the runtime's
+    connections first (the last SQLite connection to close removes the -wal and -shm files)."""
+    if runtime.cache_info().currsize:
+        runtime().close()
+        runtime.cache_clear()
 
 
 def _cycle(mode: Mode) -> dict[str, Any]:

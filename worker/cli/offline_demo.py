@@ -4,12 +4,13 @@
 127.0.0.1, seeded with the two real LL2 samples plus generated history, runs ``dockwatch run``
 against it (a temporary SQLite database, the local Redis, a key prefix and stream of its own)
 and, once the first fill is done, docks a spacecraft at the ISS and undocks it again, reporting
-when each notification reaches the stream. It prints the live page's URL, the
-``dockwatch subscribe`` and ``curl -N …/events`` commands for a second terminal and ``curl``
-commands for the mirror. Ctrl-C stops everything and removes its files and its Redis keys (it
-refuses a key prefix or stream already in use, so it only ever deletes its own). The only module
-of the product that imports the fake upstream (the ``demo`` command imports this one only when
-the demo runs).
+when each notification reaches the stream. It prints the ``export`` of every setting the job
+runs with (so ``dockwatch status`` and the rest reach the demo's deployment), then, once the
+mirror answers, the live page's URL and the ``dockwatch subscribe`` and ``curl -N …/events``
+commands for a second terminal, and ``curl`` commands for the mirror. Ctrl-C stops everything
+and removes its files and its Redis keys (it refuses a key prefix or stream already in use, so
+it only ever deletes its own). The only module of the product that imports the fake upstream
+(the ``demo`` command imports this one only when the demo runs).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -36,6 +38,7 @@ import redis
 
 from fake_upstream import FakeUpstream, generate_history, make_event
 from models.fleet.stream import dead_letter_stream
+from models.support.redact import url_secrets
 from settings import Settings, SettingsError, load_settings
 from worker.bootstrap import ServiceError, connect_redis
 from worker.cli.listener import check_port
@@ -158,21 +161,36 @@ class Demo:
         events = generate_history(self.args.events, 12, seed=1, now=now)
         self.fake = FakeUpstream(events, clock=lambda: datetime.now(UTC)).start()
 
-    def _start_job(self) -> None:
+    def job_settings(self) -> dict[str, str]:
+        """Every ``DOCKWATCH_*`` variable the main job runs with: the demo's deployment."""
         assert self.fake is not None
+        return {
+            "DOCKWATCH_UPSTREAM_URL": self.fake.base_url,
+            "DOCKWATCH_DATABASE_URL": self.database_url,
+            "DOCKWATCH_REDIS_URL": self.settings.redis_url,
+            "DOCKWATCH_KEY_PREFIX": self.prefix,
+            "DOCKWATCH_STREAM": self.stream,
+            "DOCKWATCH_RATE_LIMIT_PER_HOUR": str(DEMO_RATE_PER_HOUR),
+            "DOCKWATCH_NOTIFY_BACKFILL": "false",
+        }
+
+    def exports(self) -> str:
+        """``export …`` of every setting of the job: other commands run with it reach the demo.
+
+        A Redis URL holding a password is left out (it is the operator's own setting, which
+        their commands read anyway): the story never shows a secret.
+        """
+        settings = self.job_settings()
+        if url_secrets(settings["DOCKWATCH_REDIS_URL"]):
+            del settings["DOCKWATCH_REDIS_URL"]
+        return "export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in settings.items())
+
+    def _start_job(self) -> None:
         # Only the demo's own settings: none of the operator's DOCKWATCH_* values leak in.
         env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKWATCH_")}
-        env.update(
-            DOCKWATCH_UPSTREAM_URL=self.fake.base_url,
-            DOCKWATCH_DATABASE_URL=self.database_url,
-            DOCKWATCH_REDIS_URL=self.settings.redis_url,
-            DOCKWATCH_KEY_PREFIX=self.prefix,
-            DOCKWATCH_STREAM=self.stream,
-            DOCKWATCH_RATE_LIMIT_PER_HOUR=str(DEMO_RATE_PER_HOUR),
-            DOCKWATCH_NOTIFY_BACKFILL="false",
-            PYTHONPATH=os.pathsep.join(
-                filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
-            ),
+        env.update(self.job_settings())
+        env["PYTHONPATH"] = os.pathsep.join(
+            filter(None, [str(SOURCE_ROOT), os.environ.get("PYTHONPATH")])
         )
         argv = [sys.executable, "-m", "worker.cli", "run", "--port", str(self.args.port)]
         with self.log_path.open("wb") as log:
@@ -190,11 +208,6 @@ class Demo:
 
     def _introduce(self) -> None:
         assert self.fake is not None
-        dockwatch = Path(sys.executable).with_name("dockwatch")
-        command = str(dockwatch) if dockwatch.exists() else "dockwatch"
-        redis_env = ""
-        if os.environ.get("DOCKWATCH_REDIS_URL"):
-            redis_env = f"DOCKWATCH_REDIS_URL={self.settings.redis_url} "
         self.say("dockwatch demo")
         self.say(f"  replay upstream  {self.fake.base_url} ({len(self.fake.ids)} docking events:")
         self.say("                   2 real LL2 samples + generated history)")
@@ -202,19 +215,33 @@ class Demo:
         self.say(f"  database         {self.database_url} (removed at the end)")
         self.say(f"  budget           {DEMO_RATE_PER_HOUR} requests/hour: a poll every ~3 s")
         self.say()
+        self.say("dockwatch's other commands (status, sync, subscribe …) and the README's Python")
+        self.say("examples reach the demo's deployment with these settings exported:")
+        self.say(f"  {self.exports()}")
+        self.say()
+
+    def _announce_mirror(self) -> None:
+        """Once the mirror answers: its live page and the commands that watch notifications."""
+        dockwatch = Path(sys.executable).with_name("dockwatch")
+        command = str(dockwatch) if dockwatch.exists() else "dockwatch"
+        redis_env = ""
+        if os.environ.get("DOCKWATCH_REDIS_URL") and not url_secrets(self.settings.redis_url):
+            redis_env = f"DOCKWATCH_REDIS_URL={shlex.quote(self.settings.redis_url)} "
+        self.say("waiting for the mirror ...")
+        self.wait_for("the mirror", self._mirror_answers, timeout=120)
+        self.say(f"the mirror answers at {self.mirror}")
         self.say(f"Open the live page in a browser: {self.mirror}/")
         self.say("In a second terminal, watch the notifications arrive:")
-        self.say(f"  {redis_env}DOCKWATCH_STREAM={self.stream} {command} subscribe --from-start")
+        stream = shlex.quote(self.stream)
+        self.say(f"  {redis_env}DOCKWATCH_STREAM={stream} {command} subscribe --from-start")
         self.say(f"  curl -N {self.mirror}/events")
-        self.say("The README's Python examples read the demo's data and stream with:")
-        self.say(f"  export {redis_env}DOCKWATCH_STREAM={self.stream} "
-                 f"DOCKWATCH_DATABASE_URL={self.database_url}")  # fmt: skip
         self.say()
 
     def _play(self) -> None:
         assert self.fake is not None
         total = len(self.fake.ids)
-        self.say("waiting for the mirror and the first fill ...")
+        self._announce_mirror()
+        self.say("waiting for the first fill ...")
         self.wait_for("the first fill", lambda: self._mirror_count() == total, timeout=120)
         self.say(f"first fill done: the mirror holds {total} events. Try:")
         self.say(f"  curl -s '{self.mirror}/2.2.0/docking_event/?limit=2'")
@@ -243,6 +270,12 @@ class Demo:
         self.fake.set_departure(event_id, datetime.now(UTC))
         self.say(f"upstream: {VEHICLE} undocks (event {event_id})")
         self._await_notification("docking_event.undocked", event_id, since)
+
+    def _mirror_answers(self) -> bool:
+        try:
+            return httpx.get(f"{self.mirror}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
     def _mirror_count(self) -> int | None:
         try:
