@@ -42,7 +42,11 @@ TEMPORARY_STOPS = {
 
 
 @click.command()
-@click.option("--full", is_flag=True, help="Also walk the whole upstream list (reconciliation).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Also walk the whole upstream list from its start (reconciliation).",
+)
 @verbosity_options(service=False)
 @one_line_errors
 def sync(full: bool) -> None:
