@@ -60,9 +60,16 @@ def test_status_with_redis_down_prints_the_report_then_says_so_in_one_line_and_e
     assert result.stderr.rstrip().endswith("Start redis-server or set DOCKWATCH_REDIS_URL.")
     assert "s3cret" not in result.stdout + result.stderr
     if as_json:
-        assert json.loads(result.stdout)["budget"]["error"].startswith("ConnectionError")
+        report = json.loads(result.stdout)
+        # Unknown, as every part read from Redis: an error in place of the budget (and so of
+        # its back-off) and of the lock, never a back-off of none.
+        assert list(report["budget"]) == ["error"]
+        assert report["budget"]["error"].startswith("ConnectionError")
+        assert list(report["lock"]) == ["error"]
     else:
         assert "budget: unavailable (Redis unreachable)\n" in result.stdout
+        assert "upstream back-off: unknown (Redis unreachable)\n" in result.stdout
+        assert "upstream back-off: none" not in result.stdout
         assert "events: 0 (0 still docked)\n" in result.stdout
 
 
