@@ -119,7 +119,13 @@ def child(path: Path, database_url: str) -> None:
     SQLModel.metadata.create_all(engine)
     client_redis = redis.Redis.from_url(REDIS_URL)
     prefix = f"dwbench:{uuid.uuid4().hex[:10]}"
-    budget = RequestBudget(client_redis, prefix, 1_000_000, clock=lambda: now.timestamp())
+    budget = RequestBudget(
+        client_redis,
+        prefix,
+        1_000_000,
+        clock=lambda: now.timestamp(),
+        upstream_url=BASE,
+    )
     transport = FileUpstream(path)
     http = build_http_client(BASE, None, 30.0, transport=transport)
     client = UpstreamClient(http, budget, max_attempts=1, max_wait=1.0)

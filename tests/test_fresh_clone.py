@@ -248,7 +248,18 @@ def test_the_troubleshooting_exit_codes_are_the_code_s() -> None:
 
 
 def test_the_readme_names_the_real_commands() -> None:
-    commands = ("run", "sync", "serve", "subscribe", "status", "db upgrade", "demo", "webhooks add")
+    commands = (
+        "run",
+        "sync",
+        "serve",
+        "subscribe",
+        "status",
+        "budget show",
+        "budget reset",
+        "db upgrade",
+        "demo",
+        "webhooks add",
+    )
     for command in commands:
         assert f"`dockwatch {command}" in README, command
     makefile = (REPO / "Makefile").read_text()

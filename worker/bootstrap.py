@@ -240,6 +240,19 @@ class Runtime:
         self.redis.close()
 
 
+def request_budget(
+    settings: Settings, redis_client: redis.Redis, *, clock: Callable[[], float] = time.time
+) -> RequestBudget:
+    """The shared request budget of the configured upstream (``clock`` gives epochs)."""
+    return RequestBudget(
+        redis_client,
+        settings.key_prefix,
+        settings.rate_limit_per_hour,
+        clock=clock,
+        upstream_url=settings.upstream_url,
+    )
+
+
 def build_runtime(
     settings: Settings,
     *,
@@ -263,9 +276,7 @@ def build_runtime(
     def epoch() -> float:
         return clock().timestamp()
 
-    budget = RequestBudget(
-        redis_client, settings.key_prefix, settings.rate_limit_per_hour, clock=epoch
-    )
+    budget = request_budget(settings, redis_client, clock=epoch)
     counters = SharedCounters(redis_client, settings.key_prefix)
     token = settings.api_token.get_secret_value() if settings.api_token else None
     http = build_http_client(settings.upstream_url + "/", token, settings.http_timeout_seconds)
@@ -354,14 +365,21 @@ def delivery_process(settings: Settings) -> Iterator[Delivery]:
         yield Delivery(engine, redis_client, http, settings.stream, counters)
 
 
+@contextmanager
+def budget_process(settings: Settings) -> Iterator[RequestBudget]:
+    """``dockwatch budget``: the configured upstream's budget on a Redis that answered, until
+    the block ends. Raises ServiceError."""
+    with connect_redis(settings.redis_url) as redis_client:
+        yield request_budget(settings, redis_client)
+
+
 def budget_reader(settings: Settings) -> StateReader:
     """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
 
     def read() -> Mapping[str, Any]:
         client = make_redis(settings.redis_url)
         try:
-            budget = RequestBudget(client, settings.key_prefix, settings.rate_limit_per_hour)
-            return dataclasses.asdict(budget.usage())
+            return dataclasses.asdict(request_budget(settings, client).usage())
         finally:
             client.close()
 

@@ -3,7 +3,8 @@
 Error bodies copy upstream's (DRF's): ``{"detail": …}`` for 404/405/406, a filter error object
 keyed by parameter for 400 (a bare list for a NUL in ``search``). ``StatusReport`` is
 ``/status`` (``models.store.status.read_status``): its documented keys are required; keys added
-later are allowed, so older clients keep working. ``ApiRoot``, ``APIThrottle`` (upstream's name
+later are allowed, so older clients keep working. Its instants are ISO-8601 UTC with ``Z``, its
+durations numbers of seconds named ``…_seconds``. ``ApiRoot``, ``APIThrottle`` (upstream's name
 for its quota object) and ``ViewMetadata`` (DRF's answer to OPTIONS) are the API root's views'.
 """
 
@@ -19,7 +20,17 @@ from api_mirror.openapi.ll2_schemas import (
     strict_object,
 )
 
-_EPOCH = {"type": "number", "description": "Unix time, in seconds."}
+_SECONDS = {"type": "number", "minimum": 0, "description": "A duration, in seconds."}
+_BACKOFF = strict_object(
+    {
+        "failures": COUNT,
+        "since": INSTANT,
+        "until": INSTANT,
+        "error": TEXT,
+    },
+    "The back-off after requests in a row that never reached upstream (this upstream's): no "
+    "request before until; `dockwatch budget reset` ends it.",
+)
 _SWEEP = strict_object(
     {
         "offset": COUNT,
@@ -40,10 +51,29 @@ _BUDGET = {
                 "used": COUNT,
                 "limit": COUNT,
                 "left": COUNT,
-                "next_slot_at": nullable(_EPOCH),
-                "not_before": nullable(_EPOCH),
+                "next_slot_at": nullable(INSTANT),
+                "not_before": nullable(INSTANT),
+                "unreachable": nullable(_BACKOFF),
             },
             "Upstream requests in the current sliding hour, fleet-wide.",
+        ),
+        strict_object({"error": TEXT}, "Redis could not be read."),
+    ]
+}
+
+_LOCK = {
+    "oneOf": [
+        {"type": "null", "description": "The mirror has no lock reader (no Redis)."},
+        strict_object({"held": {"const": False}}, "No sync cycle runs."),
+        strict_object(
+            {
+                "held": {"const": True},
+                "host": nullable(TEXT),
+                "pid": nullable(COUNT),
+                "since": nullable(INSTANT),
+                "expires_in_seconds": _SECONDS,
+            },
+            "A sync cycle runs; its lock expires unless renewed (nulls: a holder unnamed).",
         ),
         strict_object({"error": TEXT}, "Redis could not be read."),
     ]
@@ -115,6 +145,7 @@ OPERATOR_SCHEMAS: dict[str, Schema] = {
             "data_version",
             "outbox_backlog",
             "budget",
+            "lock",
         ],
         "properties": {
             "last_successful_sync": nullable(INSTANT),
@@ -145,6 +176,7 @@ OPERATOR_SCHEMAS: dict[str, Schema] = {
             ),
             "outbox_backlog": COUNT,
             "budget": _BUDGET,
+            "lock": _LOCK,
         },
     },
 }

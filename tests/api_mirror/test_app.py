@@ -319,7 +319,13 @@ def test_healthz_answers_ok(client: TestClient) -> None:
 def test_status_reports_counts_freshness_budget_and_lock_holder(
     stored: Engine, clock: Clock
 ) -> None:
-    holder = {"held": True, "host": "worker-1", "pid": 42, "since": 1.0e9, "expires_in": 51.5}
+    holder = {
+        "held": True,
+        "host": "worker-1",
+        "pid": 42,
+        "since": 1.0e9,
+        "expires_in_seconds": 51.5,
+    }
     app = mirror_app(
         stored, clock=clock, budget=lambda: {"used": 3, "limit": 15}, lock=lambda: holder
     )
@@ -330,7 +336,7 @@ def test_status_reports_counts_freshness_budget_and_lock_holder(
     assert body["last_successful_sync"] is None
     assert body["stale"] is True
     assert body["budget"] == {"used": 3, "limit": 15}
-    assert body["lock"] == holder
+    assert body["lock"] == {**holder, "since": "2001-09-09T01:46:40Z"}  # instants: ISO-8601
 
 
 def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> None:

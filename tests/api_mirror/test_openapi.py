@@ -9,10 +9,12 @@ validated against the document's schemas, so neither can drift from the other.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from fastapi.testclient import TestClient
 from jsonschema import Draft202012Validator, ValidationError
 from openapi_spec_validator import validate
@@ -25,8 +27,12 @@ from api_mirror.drf.params import DOCKING_FILTERS, ID_FILTERS
 from fake_upstream import generate_history, sample_100, sample_615
 from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
+from settings import Settings
 from tests.api_mirror.dataset import FETCHED_AT, make_events, store
 from tests.browser_helpers import chromium
+from tests.conftest import REDIS_URL
+from worker.bootstrap import budget_reader, lock_reader, request_budget, sync_lock_key
+from worker.sync.lock import SingleFlight
 
 LIST = "/2.2.0/docking_event/"
 BASE = "urn:dockwatch:openapi"
@@ -184,6 +190,46 @@ def test_errors_and_operator_routes_match_the_document(
     refused = client.post(LIST)
     assert refused.status_code == 405
     document.check(refused.json(), document.answer(LIST, 405))
+
+
+def test_status_with_a_budget_a_back_off_a_hold_and_a_held_lock_matches_the_document(
+    served: Engine, document: Document, redis_client: redis.Redis, redis_prefix: str
+) -> None:
+    settings = Settings(_env_file=None).model_copy(
+        update={
+            "redis_url": REDIS_URL,
+            "key_prefix": redis_prefix,
+            "upstream_url": "http://upstream.test/2.2.0",
+        }
+    )
+    budget = request_budget(settings, redis_client)
+    budget.acquire()
+    budget.note_unreachable("cannot resolve upstream.test")
+    budget.defer_until(time.time() + 600)
+    lock = SingleFlight(redis_client, sync_lock_key(settings), 60)
+    assert lock.acquire()
+    app = mirror_app(served, budget=budget_reader(settings), lock=lock_reader(settings))
+    try:
+        with TestClient(app) as client:
+            body = client.get("/status").json()
+    finally:
+        lock.release()
+
+    document.check(body, document.answer("/status", 200))
+    assert body["budget"]["unreachable"]["failures"] == 1
+    assert body["lock"]["held"] is True
+    instants = [
+        body["budget"]["next_slot_at"],
+        body["budget"]["not_before"],
+        body["budget"]["unreachable"]["since"],
+        body["budget"]["unreachable"]["until"],
+        body["lock"]["since"],
+    ]
+    assert all(isinstance(value, str) and value.endswith("Z") for value in instants), instants
+    with pytest.raises(ValidationError):  # an epoch where an instant belongs
+        document.check(
+            {**body, "lock": {**body["lock"], "since": 1.7e9}}, document.answer("/status", 200)
+        )
 
 
 def test_the_api_root_and_api_throttle_match_the_document(

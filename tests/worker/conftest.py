@@ -25,7 +25,13 @@ def upstream() -> Upstream:
 
 @pytest.fixture
 def budget(redis_client: redis.Redis, redis_prefix: str, fake_time: FakeTime) -> RequestBudget:
-    return RequestBudget(redis_client, redis_prefix, 15, clock=fake_time.clock)
+    return RequestBudget(
+        redis_client,
+        redis_prefix,
+        15,
+        clock=fake_time.clock,
+        upstream_url="http://upstream.test/2.2.0",
+    )
 
 
 @pytest.fixture

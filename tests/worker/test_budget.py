@@ -68,7 +68,9 @@ def _hammer(
     """Child process: try to spend, then push the shared clock forward; report granted times."""
     client = redis.Redis.from_url(redis_url)
     clock = SharedClock(client, clock_key)
-    budget = RequestBudget(client, prefix, 15, clock=clock)
+    budget = RequestBudget(
+        client, prefix, 15, clock=clock, upstream_url="http://upstream.test/2.2.0"
+    )
     rng = random.Random(seed)
     granted: list[float] = []
     barrier.wait()
@@ -83,7 +85,9 @@ def _outcomes_at(redis_url: str, prefix: str, times: list[float]) -> list[float 
     """Child process: for each clock value, None if acquire succeeded, else its resume_at."""
     client = redis.Redis.from_url(redis_url)
     clock = FakeClock()
-    budget = RequestBudget(client, prefix, 15, clock=clock)
+    budget = RequestBudget(
+        client, prefix, 15, clock=clock, upstream_url="http://upstream.test/2.2.0"
+    )
     outcomes: list[float | None] = []
     for now in times:
         clock.now = now
@@ -103,7 +107,9 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def budget(redis_client: redis.Redis, redis_prefix: str, clock: FakeClock) -> RequestBudget:
-    return RequestBudget(redis_client, redis_prefix, 15, clock=clock)
+    return RequestBudget(
+        redis_client, redis_prefix, 15, clock=clock, upstream_url="http://upstream.test/2.2.0"
+    )
 
 
 def _recorded(client: redis.Redis, budget: RequestBudget) -> list[float]:
@@ -169,7 +175,13 @@ def test_budget_state_survives_a_process_restart(
         budget.acquire()
     fresh_connection = redis.Redis.from_url(REDIS_URL)
     try:
-        restarted = RequestBudget(fresh_connection, redis_prefix, 15, clock=clock)
+        restarted = RequestBudget(
+            fresh_connection,
+            redis_prefix,
+            15,
+            clock=clock,
+            upstream_url="http://upstream.test/2.2.0",
+        )
         assert restarted.usage().used == 10
         assert [try_acquire(restarted) for _ in range(6)] == [True] * 5 + [False]
     finally:
@@ -199,7 +211,9 @@ def test_a_lower_limit_waits_until_enough_sends_have_aged_out(
     for _ in range(10):
         budget.acquire()
         clock.now += 1
-    strict = RequestBudget(redis_client, redis_prefix, 5, clock=clock)
+    strict = RequestBudget(
+        redis_client, redis_prefix, 5, clock=clock, upstream_url="http://upstream.test/2.2.0"
+    )
     # Six of the ten sends must age out before fewer than five remain in the window.
     assert strict.usage().next_slot_at == START + 5 + HOUR
     with pytest.raises(BudgetExhausted) as exhausted:
@@ -278,8 +292,12 @@ def test_a_lagging_clock_still_sees_sends_a_faster_process_made(
     redis_client: redis.Redis, redis_prefix: str
 ) -> None:
     slow, fast = FakeClock(START), FakeClock(START + HOUR + 100)
-    slow_budget = RequestBudget(redis_client, redis_prefix, 15, clock=slow)
-    fast_budget = RequestBudget(redis_client, redis_prefix, 15, clock=fast)
+    slow_budget = RequestBudget(
+        redis_client, redis_prefix, 15, clock=slow, upstream_url="http://upstream.test/2.2.0"
+    )
+    fast_budget = RequestBudget(
+        redis_client, redis_prefix, 15, clock=fast, upstream_url="http://upstream.test/2.2.0"
+    )
     for _ in range(15):
         slow_budget.acquire()
     fast_budget.acquire()  # its window no longer holds the fifteen; it must not forget them
@@ -313,6 +331,13 @@ def test_two_processes_never_exceed_fifteen_in_any_hour(
     final = float(cast("bytes", redis_client.get(clock_key)))
     assert final - START > 3 * HOUR  # the run spans several windows
     # Only granted sends are recorded, and nothing younger than the pruning horizon is lost.
-    recorded = Counter(_recorded(redis_client, RequestBudget(redis_client, redis_prefix, 15)))
+    recorded = Counter(
+        _recorded(
+            redis_client,
+            RequestBudget(
+                redis_client, redis_prefix, 15, upstream_url="http://upstream.test/2.2.0"
+            ),
+        )
+    )
     assert not recorded - Counter(granted)
     assert not Counter(t for t in granted if t > final - 2 * HOUR) - recorded

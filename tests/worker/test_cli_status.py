@@ -12,7 +12,7 @@ import pytest
 from fake_upstream import FakeUpstream
 from tests.cli_helpers import cli_env, run_cli
 from tests.run_helpers import free_port
-from worker.cli.status import cycle_line, next_poll_line
+from worker.cli.status import budget_line, cycle_line, next_poll_line, unreachable_line
 
 NOW = dt.datetime(2025, 4, 4, 5, 24, 14, tzinfo=dt.UTC)
 INSTANT = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"
@@ -60,9 +60,16 @@ def test_status_with_redis_down_prints_the_report_then_says_so_in_one_line_and_e
     assert result.stderr.rstrip().endswith("Start redis-server or set DOCKWATCH_REDIS_URL.")
     assert "s3cret" not in result.stdout + result.stderr
     if as_json:
-        assert json.loads(result.stdout)["budget"]["error"].startswith("ConnectionError")
+        report = json.loads(result.stdout)
+        # Unknown, as every part read from Redis: an error in place of the budget (and so of
+        # its back-off) and of the lock, never a back-off of none.
+        assert list(report["budget"]) == ["error"]
+        assert report["budget"]["error"].startswith("ConnectionError")
+        assert list(report["lock"]) == ["error"]
     else:
         assert "budget: unavailable (Redis unreachable)\n" in result.stdout
+        assert "upstream back-off: unknown (Redis unreachable)\n" in result.stdout
+        assert "upstream back-off: none" not in result.stdout
         assert "events: 0 (0 still docked)\n" in result.stdout
 
 
@@ -141,4 +148,41 @@ def test_a_cycle_stopped_early_says_why_and_when_it_resumes() -> None:
     failed = cycle(NOW, complete=False, reason="upstream", error="GET /x failed: " + "y" * 300)
     assert cycle_line(failed, NOW).endswith(
         "stopped early (upstream): GET /x failed: " + "y" * 144 + "…"
+    )
+
+
+def test_the_back_off_is_unknown_unless_the_budget_was_read() -> None:
+    assert unreachable_line({"error": "ConnectionError: refused"}) == (
+        "upstream back-off: unknown (Redis unreachable)"
+    )
+    assert unreachable_line(None) == "upstream back-off: unknown (not read)"
+    assert unreachable_line({"used": 0, "unreachable": None}) == "upstream back-off: none"
+
+
+def test_a_back_off_and_a_retry_after_hold_name_the_command_that_clears_them() -> None:
+    backoff = {
+        "failures": 2,
+        "since": "2025-04-04T05:20:00.25Z",
+        "until": "2025-04-04T05:21:30.25Z",
+        "error": "cannot resolve ll.example",
+    }
+    budget = {
+        "used": 3,
+        "left": 12,
+        "limit": 15,
+        "next_slot_at": "2025-04-04T05:30:00.5Z",
+        "not_before": "2025-04-04T05:30:00.5Z",
+        "unreachable": backoff,
+    }
+
+    assert unreachable_line(budget) == (
+        "upstream back-off: 2 connection failure(s) in a row (cannot resolve ll.example) since"
+        " 2025-04-04T05:20:00Z; no request before 2025-04-04T05:21:30Z (an answer from upstream"
+        " ends it; after fixing DOCKWATCH_UPSTREAM_URL or the network, `dockwatch budget reset`"
+        " ends it now)"
+    )
+    assert budget_line(budget) == (
+        "budget: 3 used, 12 left of 15 per hour; next request at 2025-04-04T05:30:00Z"
+        " (upstream's Retry-After holds until 2025-04-04T05:30:00Z; `dockwatch budget reset`"
+        " clears it)"
     )

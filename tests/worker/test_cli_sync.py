@@ -13,9 +13,11 @@ import redis
 from sqlmodel import Session, func, select
 
 from fake_upstream import FakeUpstream
+from harness.sync_rig import SyncHarness
 from models.store.db import make_engine
 from models.store.tables import DockingEvent
 from tests.cli_helpers import cli_env, run_cli, start_cli
+from worker.sync.summary import Mode
 
 SUMMARY_KEYS = {"requests", "created", "updated", "unchanged", "removed", "notifications"}
 
@@ -87,7 +89,7 @@ def test_two_syncs_at_once_one_works_the_other_exits_zero(
     assert json.loads(out.strip().splitlines()[-1])["created"] == 650
 
 
-def test_sweep_killed_mid_walk_resumes_at_its_checkpoint(
+def test_fill_killed_mid_walk_resumes_at_its_checkpoint(
     env: dict[str, str],
     tmp_path: Path,
     fake: FakeUpstream,
@@ -99,7 +101,8 @@ def test_sweep_killed_mid_walk_resumes_at_its_checkpoint(
     fake.faults.slow(0, times=3, route="list")
     fake.faults.slow(30, route="list")
     env["DOCKWATCH_SYNC_LOCK_TTL_SECONDS"] = "2"
-    walker = start_cli(env, "sync", "--full", cwd=tmp_path)
+    # The first fill keeps its place (``sync --full`` would walk from the start instead).
+    walker = start_cli(env, "sync", cwd=tmp_path)
     wait_until(lambda: fake.faults.pending == [], "the fourth page request")
     walker.send_signal(signal.SIGKILL)
     walker.wait(timeout=30)
@@ -110,7 +113,7 @@ def test_sweep_killed_mid_walk_resumes_at_its_checkpoint(
     committed_pages = [r.params.get("offset", "0") for r in fake.log.records]
     fake.log.clear()
 
-    resumed = run_cli(env, "sync", "--full", cwd=tmp_path)
+    resumed = run_cli(env, "sync", cwd=tmp_path)
 
     assert walker.returncode == -signal.SIGKILL
     assert committed_pages == ["0", "99", "198"]
@@ -183,3 +186,31 @@ def test_status_on_an_unmigrated_database_is_one_line_naming_db_upgrade(
     assert result.stderr.count("\n") == 1, result.stderr
     assert "dockwatch db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sync_full_walks_from_the_start_past_the_beats_half_done_pass(
+    env: dict[str, str], tmp_path: Path, fake: FakeUpstream, database_url: str, redis_prefix: str
+) -> None:
+    assert run_cli(env, "sync", cwd=tmp_path).returncode == 0  # the first fill
+    engine = make_engine(database_url)
+    rig = SyncHarness(engine, fake, redis_prefix)
+    try:
+        for _ in range(3):  # the beat's paced sweep steps leave its pass at offset 298
+            assert rig.cycle(Mode.SWEEP_STEP).complete
+        edited = next(e["id"] for e in fake.events[:100] if e["departure"] is not None)
+        fake.update_event(edited, {"docking_location.name": "Edited on page 1"})
+        fake.log.clear()
+
+        result = run_cli(env, "sync", "--full", cwd=tmp_path)
+
+        stored = rig.local_events()[edited]
+    finally:
+        rig.close()
+        engine.dispose()
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    # Before: 5 requests (the poll, then pages 4 to 7 of the beat's pass), 0 updated, complete.
+    assert (summary["requests"], summary["updated"], summary["complete"]) == (8, 1, True)
+    offsets = [r.params.get("offset", "0") for r in fake.log.records if r.route == "list"]
+    assert offsets[1:] == ["0", "99", "198", "297", "396", "495", "594"]
+    assert stored["docking_location"]["name"] == "Edited on page 1"

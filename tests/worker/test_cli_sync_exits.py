@@ -69,6 +69,26 @@ def test_a_sync_stopped_by_the_budget_exits_75_saying_when_it_resumes(
     assert line.endswith(summary["resume_at"])
 
 
+def test_a_full_sync_stopped_by_the_budget_exits_75_and_is_not_complete(
+    env: dict[str, str], tmp_path: Path, fake: FakeUpstream
+) -> None:
+    env["DOCKWATCH_RATE_LIMIT_PER_HOUR"] = "9"  # the fill takes 7; the full walk needs 1 + 7
+    assert run_cli(env, "sync", cwd=tmp_path).returncode == 0
+    fake.log.clear()
+
+    result = run_cli(env, "sync", "--full", cwd=tmp_path)
+
+    assert result.returncode == 75, result.stderr
+    summary = summary_of(result.stdout)
+    assert (summary["complete"], summary["reason"], summary["requests"]) == (False, "budget", 2)
+    assert [r.params.get("offset", "0") for r in fake.log.records if r.route == "list"] == [
+        "0",  # the poll's page
+        "0",  # the walk's first page, from the list's start
+    ]
+    [line] = own_lines(result.stderr)
+    assert line.startswith("dockwatch: sync stopped early by the request budget; resumes at ")
+
+
 def test_a_sync_stopped_by_a_429_exits_75_saying_when_it_resumes(
     env: dict[str, str], tmp_path: Path, fake: FakeUpstream
 ) -> None:
@@ -148,7 +168,8 @@ def test_an_unreachable_upstream_costs_no_budget_and_backs_off(
     backoff = report["budget"]["unreachable"]
     assert backoff["failures"] == 1
     assert backoff["error"].startswith(cause)
-    assert backoff["until"] - backoff["since"] == pytest.approx(30, abs=1)
+    span = dt.datetime.fromisoformat(backoff["until"]) - dt.datetime.fromisoformat(backoff["since"])
+    assert span.total_seconds() == pytest.approx(30, abs=1)
     assert f"upstream back-off: 1 connection failure(s) in a row ({cause}" in text
 
 

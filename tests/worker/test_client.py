@@ -141,7 +141,13 @@ def test_503_with_retry_after_is_persisted_for_the_whole_fleet(
     with pytest.raises(UpstreamThrottled) as raised:
         make_client(max_wait=60).get_list({})
     assert raised.value.status == 503
-    elsewhere = RequestBudget(redis_client, redis_prefix, 15, clock=fake_time.clock)
+    elsewhere = RequestBudget(
+        redis_client,
+        redis_prefix,
+        15,
+        clock=fake_time.clock,
+        upstream_url="http://upstream.test/2.2.0",
+    )
     assert elsewhere.usage().not_before == START + 600
     assert not try_acquire(elsewhere)
 

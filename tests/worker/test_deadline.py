@@ -47,7 +47,9 @@ T0 = dt.datetime(2025, 4, 4, 12, 0, tzinfo=dt.UTC)
 def upstream_client(
     fake: FakeUpstream, redis_client: redis.Redis, redis_prefix: str
 ) -> Iterator[UpstreamClient]:
-    budget = RequestBudget(redis_client, redis_prefix, 15)
+    budget = RequestBudget(
+        redis_client, redis_prefix, 15, upstream_url="http://upstream.test/2.2.0"
+    )
     http = build_http_client(fake.base_url + "/", None, TIMEOUT)
     client = UpstreamClient(http, budget, max_attempts=1, max_wait=0)
     yield client
@@ -99,7 +101,9 @@ def test_a_deadline_failure_is_retried_per_policy_and_a_whole_answer_then_wins(
     fake: FakeUpstream, redis_client: redis.Redis, redis_prefix: str
 ) -> None:
     fake.faults.dribble(parts=20, interval=0.2, route="list")
-    budget = RequestBudget(redis_client, redis_prefix, 15)
+    budget = RequestBudget(
+        redis_client, redis_prefix, 15, upstream_url="http://upstream.test/2.2.0"
+    )
     http = build_http_client(fake.base_url + "/", None, TIMEOUT)
     sleeps: list[float] = []
     client = UpstreamClient(

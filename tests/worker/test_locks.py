@@ -161,7 +161,7 @@ def test_the_lock_names_its_holder(redis_client: redis.Redis, key: str) -> None:
         os.getpid(),
         1_700_000_000.5,
     )
-    assert 0 < holder["expires_in"] <= TTL
+    assert 0 < holder["expires_in_seconds"] <= TTL
 
 
 def test_a_holder_that_died_on_this_host_is_taken_over_at_once(

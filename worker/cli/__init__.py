@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from worker.cli import db, demo, relay, run, serve, status, subscribe, sync, webhooks
+from worker.cli import budget, db, demo, relay, run, serve, status, subscribe, sync, webhooks
 from worker.cli.verbosity import FLAG_KEY, SERVICES, configure, flag_of, warn_unknown_variables
 
 
@@ -35,5 +35,6 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 for command in (run.run, sync.sync, serve.serve, status.status, relay.relay, db.db):
     main.add_command(command)
 main.add_command(webhooks.webhooks)
+main.add_command(budget.budget)
 main.add_command(subscribe.subscribe_command, "subscribe")
 main.add_command(demo.demo_command, "demo")

@@ -26,8 +26,8 @@ from models.store.db import make_engine
 from models.store.sync_state import SweepCheckpoint, fill_done, read_record
 from models.store.tables import DockingEvent
 from settings import Settings
+from worker.bootstrap import request_budget
 from worker.cli.console import Console
-from worker.upstream.budget import RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def read_progress(engine: Engine, redis_client: redis.Redis, settings: Settings)
         done = fill_done(session)
         count = read_record(session, SweepCheckpoint).count
         events = session.exec(select(func.count()).select_from(DockingEvent)).one()
-    usage = RequestBudget(redis_client, settings.key_prefix, settings.rate_limit_per_hour).usage()
+    usage = request_budget(settings, redis_client).usage()
     return Progress(
         fill_done=done,
         events=int(events),

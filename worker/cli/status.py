@@ -36,6 +36,8 @@ from worker.bootstrap import (
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
 
 CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
+# The command that ends the back-off and upstream's Retry-After hold (``worker.cli.budget``).
+RESET_HINT = "`dockwatch budget reset`"
 # A cycle's error is cut to this in the text (the whole of it is in ``--json``).
 ERROR_SHOWN_CHARS = 160
 
@@ -78,7 +80,7 @@ def render(report: Mapping[str, Any], *, now: dt.datetime, poll_every: float) ->
         next_poll_line(cycle, poll_every, now),
         f"events: {report.get('events')} ({report.get('open_events')} still docked)",
         budget_line(report.get("budget")),
-        _unreachable_line((report.get("budget") or {}).get("unreachable")),
+        unreachable_line(report.get("budget")),
         _lock_line(report.get("lock")),
         f"outbox backlog: {report.get('outbox_backlog')}",
         "state: STALE" if report.get("stale") else "state: fresh",
@@ -137,8 +139,10 @@ def budget_line(budget: Mapping[str, Any] | None) -> str:
     text = f"budget: {budget.get('used')} used, {budget.get('left')} left of {budget.get('limit')}"
     text += " per hour"
     if budget.get("next_slot_at"):
-        moment = dt.datetime.fromtimestamp(float(budget["next_slot_at"]), dt.UTC)
-        text += f"; next request at {_clock(moment)}"
+        text += f"; next request at {_clock(_instant(budget['next_slot_at']))}"
+    if budget.get("not_before"):
+        text += f" (upstream's Retry-After holds until {_shown(budget['not_before'])};"
+        text += f" {RESET_HINT} clears it)"
     return text
 
 
@@ -177,17 +181,25 @@ def _shorten(text: str) -> str:
     return line if len(line) <= ERROR_SHOWN_CHARS else line[: ERROR_SHOWN_CHARS - 1] + "…"
 
 
-def _epoch_instant(epoch: float | None) -> str:
-    return "?" if epoch is None else format_instant(dt.datetime.fromtimestamp(epoch, dt.UTC))
+def _shown(instant: str | None) -> str:
+    """A report's instant to the second, ``?`` when missing."""
+    return "?" if not instant else _clock(_instant(instant))
 
 
-def _unreachable_line(backoff: Mapping[str, Any] | None) -> str:
+def unreachable_line(budget: Mapping[str, Any] | None) -> str:
+    """The back-off after connection failures: ``none``, its state and how to clear it, or
+    ``unknown`` when the budget could not be read (Redis down, or no reader)."""
+    if not budget or "error" in budget:
+        why = "Redis unreachable" if budget else "not read"
+        return f"upstream back-off: unknown ({why})"
+    backoff = budget.get("unreachable")
     if not backoff:
         return "upstream back-off: none"
     return (
         f"upstream back-off: {backoff.get('failures')} connection failure(s) in a row "
-        f"({backoff.get('error')}) since {_epoch_instant(backoff.get('since'))}; "
-        f"no request before {_epoch_instant(backoff.get('until'))}"
+        f"({backoff.get('error')}) since {_shown(backoff.get('since'))}; "
+        f"no request before {_shown(backoff.get('until'))} (an answer from upstream ends it;"
+        f" after fixing DOCKWATCH_UPSTREAM_URL or the network, {RESET_HINT} ends it now)"
     )
 
 
@@ -198,8 +210,8 @@ def _lock_line(lock: Mapping[str, Any] | None) -> str:
         return "sync lock: free"
     who = f"process {lock['pid']} on {lock['host']}" if lock.get("pid") else "an unknown holder"
     return (
-        f"sync lock: held by {who} since {_epoch_instant(lock.get('since'))} "
-        f"(expires in {lock.get('expires_in', 0):.0f} s unless renewed)"
+        f"sync lock: held by {who} since {_shown(lock.get('since'))} "
+        f"(expires in {lock.get('expires_in_seconds', 0):.0f} s unless renewed)"
     )
 
 

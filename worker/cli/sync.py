@@ -1,5 +1,9 @@
 """``dockwatch sync [--full]``: one sync cycle now, in this process, with a JSON summary line.
 
+``--full`` adds a walk of the whole upstream list from its first page (``Mode.FULL``), so the
+summary's ``complete`` then means every page was seen in this run; the beat sweep's own pass
+is left to resume unless the walk reaches the end (see ``worker.sync.sweep``).
+
 The outbox is relayed after every commit and once more at the end, so cron-style use without a
 worker still notifies; Redis being down only delays the notifications (they stay queued).
 Like every one-shot command it logs warnings only unless ``DOCKWATCH_LOG_LEVEL`` is set, so the
@@ -42,7 +46,11 @@ TEMPORARY_STOPS = {
 
 
 @click.command()
-@click.option("--full", is_flag=True, help="Also walk the whole upstream list (reconciliation).")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="Also walk the whole upstream list from its start (reconciliation).",
+)
 @verbosity_options(service=False)
 @one_line_errors
 def sync(full: bool) -> None:

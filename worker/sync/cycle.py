@@ -6,7 +6,9 @@ What a cycle does depends on its ``Mode`` and on whether the first fill is done:
 - ``POLL``: the incremental poll;
 - ``SWEEP_STEP``: one planned sweep page, then a few removal checks that leave a request for
   the next poll;
-- ``FULL``: the poll, the whole sweep, then every pending removal check.
+- ``FULL``: the poll (once filled), a walk of the whole list from its start (not the stored
+  pass's position, see ``Sweep.run_full``), then every pending removal check; ``complete``
+  then means the whole list was seen in this cycle.
 
 Upstream faults, the budget (``budget``), upstream's 429 (``throttled``), the unreachable
 back-off (``backoff``) and a lost lock end the cycle early with ``complete: false``: every page
@@ -118,6 +120,12 @@ class SyncCycle:
 
     def _work(self, mode: Mode, summary: CycleSummary) -> bool:
         """Do the mode's work; True when it brought the mirror up to date with upstream."""
+        if mode is Mode.FULL:
+            if self._filled():
+                self.poll.run(summary)
+            self.sweep.run_full(summary)
+            self.removals.run(summary, limit=None, reserve=0)
+            return self._filled()
         if not self._filled():
             self.sweep.run(summary, max_pages=None, reserve=0)
             return self._filled()
@@ -128,9 +136,6 @@ class SyncCycle:
             self.removals.run(summary, limit=MAX_CHECKS_PER_STEP, reserve=self.sweep_reserve)
             return False
         self.poll.run(summary)
-        if mode is Mode.FULL:
-            self.sweep.run(summary, max_pages=None, reserve=0)
-            self.removals.run(summary, limit=None, reserve=0)
         return True
 
     def _finish(self, summary: CycleSummary, fresh: bool, mode: Mode) -> None:

@@ -170,7 +170,7 @@ class SingleFlight:
 
     def holder(self) -> dict[str, Any] | None:
         """Who holds the lock now, JSON-ready: ``host``, ``pid``, ``since`` (epoch) and
-        ``expires_in`` (seconds); None when it is free. A token that names nobody gives nulls."""
+        ``expires_in_seconds``; None when it is free. A token that names nobody gives nulls."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.get(self.key)
         pipe.pttl(self.key)
@@ -182,5 +182,5 @@ class SingleFlight:
             "host": None if holder is None else holder.host,
             "pid": None if holder is None else holder.pid,
             "since": None if holder is None else holder.since,
-            "expires_in": max(0.0, int(ttl_ms) / 1000),
+            "expires_in_seconds": max(0.0, int(ttl_ms) / 1000),
         }

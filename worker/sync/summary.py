@@ -15,7 +15,7 @@ class Mode(StrEnum):
 
     POLL = "poll"  # the incremental poll (or the first fill while the mirror is empty)
     SWEEP_STEP = "sweep"  # one paced step of the sweep, then pending removal checks
-    FULL = "full"  # the poll, then the sweep to its end, then removal checks
+    FULL = "full"  # the poll, then the whole list from its start, then removal checks
 
 
 @dataclass

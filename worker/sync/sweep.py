@@ -7,6 +7,12 @@ skip some, so it steps back a page (a few times per pass at most: a broken order
 not loop forever). A local id missing from a whole, in-order stretch becomes a removal
 candidate; a pass that ends clean makes the candidates eligible for their detail check. The
 first complete pass of an empty mirror is the first fill.
+
+``run`` continues the stored pass (the beat's paced steps, the first fill); ``run_full`` (what
+``dockwatch sync --full`` asks for) walks a pass of its own from the list's start, keeping its
+position in memory: stopped early, it leaves the stored pass as it was, so the beat's next step
+resumes where that pass stood; reaching the end, it counts as a finished pass (the stored pass
+starts over, candidates become eligible when it was clean, the first fill is done).
 """
 
 from __future__ import annotations
@@ -74,14 +80,31 @@ class Sweep:
             if reserve and self.budget.usage().left <= reserve:
                 summary.stop("paced")
                 return
-            if self._page(summary, notify=notify):
+            with self.uow.read() as session:
+                state = read_record(session, SweepCheckpoint)
+            if self._page(summary, state, notify=notify, stored=True) is None:
                 return
             pages += 1
 
-    def _page(self, summary: CycleSummary, *, notify: bool) -> bool:
-        """Fetch and commit the next page with its checkpoint; True when the pass ended."""
+    def run_full(self, summary: CycleSummary) -> None:
+        """Walk the whole list from its start in this call, whatever the stored pass's position.
+
+        The walk's position stays in memory and the stored checkpoint is left alone until the
+        last page, which ends a pass as ``run`` would. Upstream faults and the budget raise as
+        in ``run``, leaving every committed page and the stored pass as they were.
+        """
         with self.uow.read() as session:
-            state = read_record(session, SweepCheckpoint)
+            notify = fill_done(session) or self.notify_backfill
+        state: SweepCheckpoint | None = SweepCheckpoint()
+        while state is not None:
+            state = self._page(summary, state, notify=notify, stored=False)
+
+    def _page(
+        self, summary: CycleSummary, state: SweepCheckpoint, *, notify: bool, stored: bool
+    ) -> SweepCheckpoint | None:
+        """Fetch and commit the page at ``state``; the position after it, None when the pass
+        ended. With ``stored`` the position is written with the page (the stored pass)."""
+        following_state: list[SweepCheckpoint] = []
         last_id = state.last_id
         request_offset = max(state.offset - 1, 0)
         params = {"ordering": "id", "mode": "detailed", "limit": str(PAGE_SIZE)}
@@ -126,10 +149,12 @@ class Sweep:
                         "clean": state.clean,
                     }
                 )
-            write_record(work.session, following, work.now)
+            following_state.append(following)
+            if stored:
+                write_record(work.session, following, work.now)
 
         commit_page(self.uow, summary, results, notify=notify, then=checkpoint)
-        return done
+        return None if done else following_state[0]
 
     @staticmethod
     def _end_pass(session: Session, count: int | None, clean: bool, now: dt.datetime) -> None:

@@ -13,11 +13,15 @@ with ``refund``. Such failures are not free of consequence, though: each request
 failed that way after its retries is counted in a fleet-wide back-off next to the "not before"
 (``unreachable``), and no process sends anything before its deadline (30 s doubling per failure
 in a row, at most 15 min), so polls against a dead network do not spin. Any answer from upstream
-clears it.
+clears it. The back-off belongs to the upstream it was learnt from: its key ends with
+``upstream_tag`` of the upstream URL, so a corrected ``DOCKWATCH_UPSTREAM_URL`` starts without
+one. ``clear_holds`` (``dockwatch budget reset``) ends the back-off and the "not before" at once;
+the slots stay, since each one is a request upstream may have counted.
 """
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -26,6 +30,7 @@ from typing import Any
 
 from redis import Redis
 
+from models.support.redact import redact_url
 from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 
 # KEYS: budget zset, not-before string, unreachable hash.
@@ -123,12 +128,26 @@ class BudgetUsage:
 
 
 @dataclass(frozen=True)
+class Cleared:
+    """What ``clear_holds`` ended: the back-off and upstream's "not before", each if it held."""
+
+    unreachable: Unreachable | None
+    not_before: float | None  # the epoch it held until
+
+
+@dataclass(frozen=True)
 class Slot:
     """One request's place in the budget: ``refund`` it if the request never left."""
 
     member: str
     # Failures in a row recorded before this request (0: upstream answered the last one).
     unreachable_failures: int = 0
+
+
+def upstream_tag(upstream_url: str) -> str:
+    """A short, stable name of an upstream for Redis keys: the first 16 hex digits of the
+    SHA-256 of its redacted URL (a key never holds the URL, nor a credential in it)."""
+    return hashlib.sha256(redact_url(upstream_url).encode()).hexdigest()[:16]
 
 
 def _text(value: Any) -> str:
@@ -140,7 +159,12 @@ def _ttl_ms(seconds: float) -> int:
 
 
 class RequestBudget:
-    """At most ``limit_per_hour`` requests in any sliding ``window_seconds``, shared via Redis."""
+    """At most ``limit_per_hour`` requests in any sliding ``window_seconds``, shared via Redis.
+
+    ``upstream_url`` names the upstream whose unreachable back-off this budget reads and keeps
+    (``<prefix>:unreachable:<upstream_tag>``); the send log and the "not before" are the
+    prefix's.
+    """
 
     def __init__(
         self,
@@ -149,6 +173,8 @@ class RequestBudget:
         limit_per_hour: int,
         clock: Callable[[], float] = time.time,
         window_seconds: float = 3600,
+        *,
+        upstream_url: str,
     ) -> None:
         if limit_per_hour < 1:
             raise ValueError("limit_per_hour must be at least 1")
@@ -160,7 +186,7 @@ class RequestBudget:
         self.window_seconds = float(window_seconds)
         self.budget_key = f"{key_prefix}:budget"
         self.not_before_key = f"{key_prefix}:not_before"
-        self.unreachable_key = f"{key_prefix}:unreachable"
+        self.unreachable_key = f"{key_prefix}:unreachable:{upstream_tag(upstream_url)}"
         self._acquire = redis.register_script(_ACQUIRE)
         self._defer = redis.register_script(_DEFER)
         self._unreachable = redis.register_script(_UNREACHABLE)
@@ -224,6 +250,21 @@ class RequestBudget:
     def note_reachable(self) -> None:
         """Upstream answered: the unreachable back-off ends for every process."""
         self._redis.delete(self.unreachable_key)
+
+    def clear_holds(self) -> Cleared:
+        """End this upstream's unreachable back-off and upstream's "not before" now, returning
+        what held (an expired "not before" counts as none). The send log stays: its slots
+        are requests upstream may have counted."""
+        now = self._clock()
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.hgetall(self.unreachable_key)
+        pipe.get(self.not_before_key)
+        pipe.delete(self.unreachable_key, self.not_before_key)
+        raw_unreachable, raw_not_before, _deleted = pipe.execute()
+        not_before = float(_text(raw_not_before)) if raw_not_before is not None else None
+        if not_before is not None and not_before <= now:
+            not_before = None
+        return Cleared(_unreachable_of(raw_unreachable), not_before)
 
     def defer_until(self, epoch: float) -> None:
         """Persist a fleet-wide "send nothing before ``epoch``"; a later stored value wins."""
