@@ -21,6 +21,7 @@ from html import escape
 
 from api_mirror.live.docked import Docked
 from models.ll2.formats import format_instant
+from models.support.spans import human_span
 
 EVENT_PATH = "/2.2.0/docking_event/{}/"
 DOCKED_FRAGMENT_PATH = "/live/docked"
@@ -28,24 +29,11 @@ TIMELINE_FRAGMENT_PATH = "/live/timeline"
 RECENT_PATH = "/live/recent"
 
 
-def span(seconds: float) -> str:
-    """A duration for people: ``3 d 4 h``, ``2 h 5 min``, ``4 min 7 s``, ``12 s``."""
-    whole = max(0, int(seconds))
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
-
-
 def _row(item: Docked, now: dt.datetime) -> str:
     since = format_instant(item.since)
     millis = int(item.since.timestamp() * 1000)
     link = EVENT_PATH.format(item.event_id)
-    duration = span((now - item.since).total_seconds())
+    duration = human_span((now - item.since).total_seconds())
     return (
         f'<tr data-event-id="{item.event_id}"><td>{escape(item.port)}</td>'
         f'<td><a href="{link}">{escape(item.vehicle)}</a></td>'
@@ -143,9 +131,11 @@ function span(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   const d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600);
   const m = Math.floor(s % 3600 / 60), r = s % 60;
-  if (d) return d + " d " + h + " h";
-  if (h) return h + " h " + m + " min";
-  return m ? m + " min " + r + " s" : r + " s";
+  const two = (big, unit, small, smallUnit) =>
+    big + " " + unit + (small ? " " + small + " " + smallUnit : "");
+  if (d) return two(d, "d", h, "h");
+  if (h) return two(h, "h", m, "min");
+  return m ? two(m, "min", r, "s") : r + " s";
 }
 
 function tick() {

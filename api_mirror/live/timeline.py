@@ -15,8 +15,9 @@ import itertools
 from collections.abc import Sequence
 from html import escape
 
-from api_mirror.live.page import EVENT_PATH, span
+from api_mirror.live.page import EVENT_PATH
 from api_mirror.live.stays import Stay
+from models.support.spans import human_span
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 36_500
@@ -95,7 +96,7 @@ def _bar(stay: Stay, y: int, start: dt.datetime, now: dt.datetime) -> str:
     width = max(MIN_WIDTH, right - left)
     left = min(left, 100 - width)
     until = _when(stay.departure) if stay.departure else "now"
-    lasted = span(((stay.departure or now) - stay.docking).total_seconds())
+    lasted = human_span(((stay.departure or now) - stay.docking).total_seconds())
     tip = f"{stay.vehicle} at {stay.port}: {_when(stay.docking)} to {until} ({lasted})"
     kind = "closed" if stay.departure else "open"
     return (

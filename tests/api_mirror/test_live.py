@@ -16,11 +16,11 @@ from starlette.testclient import TestClient
 
 from api_mirror.http.routes.events import EventFeed
 from api_mirror.live.fanout import StreamFanout
-from api_mirror.live.page import span
 from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
 from models.fleet.stream import DOCKED
 from models.support.compact_json import compact_json
+from models.support.spans import human_span
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
 from tests.browser_helpers import chromium
 from tests.conftest import REDIS_URL
@@ -56,7 +56,9 @@ def test_the_page_lists_each_open_event_under_its_station_linked_to_it(
     assert sorted(map(int, re.findall(r'data-event-id="(\d+)"', html))) == open_ids
     assert '<a href="/2.2.0/docking_event/615/">Tianzhou-8</a>' in html
     assert "<h2>Tiangong space station</h2>" in html
-    docked_for = span((NOW - dt.datetime(2024, 11, 15, 18, 32, tzinfo=dt.UTC)).total_seconds())
+    docked_for = human_span(
+        (NOW - dt.datetime(2024, 11, 15, 18, 32, tzinfo=dt.UTC)).total_seconds()
+    )
     assert f">{docked_for}</td>" in html
     assert '<meta name="viewport"' in html
     assert 'new EventSource("/events"' in html
@@ -74,13 +76,19 @@ def test_an_empty_mirror_says_nothing_is_docked(engine: Engine) -> None:
     assert "Nothing is docked anywhere right now." in html
 
 
+SPANS = (12, 247, 300, 7500, 7200, 3 * 86_400 + 4 * 3600 + 59)
+
+
 def test_durations_read_like_people_say_them() -> None:
-    assert [span(s) for s in (12, 247, 7500, 3 * 86_400 + 4 * 3600 + 59)] == [
+    assert [human_span(seconds) for seconds in SPANS] == [
         "12 s",
         "4 min 7 s",
+        "5 min",
         "2 h 5 min",
+        "2 h",
         "3 d 4 h",
     ]
+    assert human_span(-3) == "0 s"
 
 
 @pytest.fixture
@@ -122,7 +130,10 @@ def test_a_notification_updates_the_open_page_without_a_reload(
         entry = page.inner_text("#log li")
         link = page.get_attribute("#log li a", "href")
         same_document = page.evaluate("window.sameDocument === true")
+        ticked = page.evaluate(f"{list(SPANS)}.map(s => span(s * 1000))")
         page.close()
+
+    assert ticked == [human_span(seconds) for seconds in SPANS]  # the script ticks in the same form
 
     assert entry.startswith("docked")
     assert "Tianzhou-8" in entry

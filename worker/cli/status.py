@@ -24,6 +24,7 @@ from models.store.db import alembic_config
 from models.store.status import read_status
 from models.support.clock import utc_now
 from models.support.redact import redact_text
+from models.support.spans import human_span
 from settings import Settings, load_settings
 from worker.bootstrap import (
     ServiceError,
@@ -114,16 +115,18 @@ def next_poll_line(cycle: Mapping[str, Any] | None, poll_every: float, now: dt.d
     cycle (any cycle: a poll came at most one interval before it). With no cycle yet, or none
     for two intervals, nothing says a poll is coming: the line says "unknown" and why.
     """
-    every = f"one every {_span(poll_every)}"
+    every = f"one every {human_span(poll_every)}"
     if not cycle or not cycle.get("finished_at"):
         return f"next poll: unknown (no cycle has run yet; {every} while the worker and beat run)"
     last = _instant(cycle["finished_at"])
     due = last + dt.timedelta(seconds=poll_every)
     if now < due:
-        return f"next poll: by {_clock(due)} (in {_span((due - now).total_seconds())}; {every})"
+        return (
+            f"next poll: by {_clock(due)} (in {human_span((due - now).total_seconds())}; {every})"
+        )
     if now < due + dt.timedelta(seconds=poll_every):
         return f"next poll: due now ({every})"
-    silent = _span((now - last).total_seconds())
+    silent = human_span((now - last).total_seconds())
     return (
         f"next poll: unknown (no cycle for {silent}, {every} expected: are the worker and"
         " exactly one beat running?)"
@@ -161,19 +164,7 @@ def _when(instant: str | None, now: dt.datetime) -> str:
     if not instant:
         return "never"
     moment = _instant(instant)
-    return f"{_clock(moment)} ({_span((now - moment).total_seconds())} ago)"
-
-
-def _span(seconds: float) -> str:
-    """A duration for people: ``42 s``, ``4 min 37 s``, ``3 h 5 min``."""
-    whole = round(abs(seconds))
-    if whole < 120:
-        return f"{whole} s"
-    if whole < 7200:
-        minutes, rest = divmod(whole, 60)
-        return f"{minutes} min" + (f" {rest} s" if rest else "")
-    hours, minutes = divmod(round(whole / 60), 60)
-    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+    return f"{_clock(moment)} ({human_span((now - moment).total_seconds())} ago)"
 
 
 def _shorten(text: str) -> str:
