@@ -7,6 +7,7 @@ a margin before its next run is queued: a backlog of stale polls is pointless.
 
 from __future__ import annotations
 
+from models.fleet.keys import TASK_QUEUE, FleetKeys
 from settings import unknown_variables, variables_given
 from worker.bootstrap import cadence_for
 from worker.cli.errors import settings_or_exit
@@ -23,9 +24,9 @@ broker_connection_retry_on_startup = True
 # nothing behind. The queue's list is ``<prefix>:tasks``.
 broker_transport_options = {
     "visibility_timeout": 3 * 3600,
-    "global_keyprefix": f"{_settings.key_prefix}:",
+    "global_keyprefix": FleetKeys(_settings.key_prefix).celery,
 }
-task_default_queue = "tasks"
+task_default_queue = TASK_QUEUE
 task_ignore_result = True
 task_acks_late = True
 task_reject_on_worker_lost = True

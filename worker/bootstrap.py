@@ -30,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from models.fleet.counters import SharedCounters
+from models.fleet.keys import FleetKeys
 from models.fleet.redis_client import make_redis
 from models.store.data_version import announce_data_version, data_version_channel
 from models.store.db import DatabaseError, ForeignDatabase, make_engine, sqlite_file, upgrade
@@ -156,7 +157,7 @@ def cadence_for(settings: Settings) -> Cadence:
 
 def sync_lock_key(settings: Settings) -> str:
     """The Redis key of the fleet-wide sync lock."""
-    return f"{settings.key_prefix}:sync-lock"
+    return FleetKeys(settings.key_prefix).sync_lock
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,8 @@ from typing import Any
 
 import redis
 
+from models.fleet.keys import FleetKeys
+
 log = logging.getLogger(__name__)
 
 
@@ -67,7 +69,7 @@ def status_class(status: int | None) -> str:
 
 def counter_key(key_prefix: str, family: CounterFamily) -> str:
     """The Redis hash holding ``family`` under ``key_prefix`` (``DOCKWATCH_KEY_PREFIX``)."""
-    return f"{key_prefix}:counters:{family.name}"
+    return FleetKeys(key_prefix).counters(family.name)
 
 
 class SharedCounters:

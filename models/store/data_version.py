@@ -15,6 +15,7 @@ import redis
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
+from models.fleet.keys import FleetKeys
 from models.store.sync_state import DataVersion, read_record, write_record
 from models.store.tables import SyncState, table_of
 
@@ -47,7 +48,7 @@ def data_version_at(connection: Connection) -> DataVersion:
 
 def data_version_channel(key_prefix: str) -> str:
     """The Pub/Sub channel on which writers announce a new data version."""
-    return f"{key_prefix}:data-version"
+    return FleetKeys(key_prefix).data_version
 
 
 def announce_data_version(redis_client: redis.Redis, key_prefix: str) -> None:

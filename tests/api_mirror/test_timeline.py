@@ -68,8 +68,7 @@ def test_each_stay_is_a_bar_placed_on_the_window_and_open_ones_reach_now() -> No
     assert html.count('class="port"') == 2
     assert ">Craft 3 &amp; co</text>" in html
     assert (
-        "<title>Craft 3 &amp; co at Zvezda aft: 2026-11-22 00:00 UTC to now (9 d)</title>"
-        in html
+        "<title>Craft 3 &amp; co at Zvezda aft: 2026-11-22 00:00 UTC to now (9 d)</title>" in html
     )
     assert '<a href="/2.2.0/docking_event/3/">' in html
     assert 'data-days="90"' in html

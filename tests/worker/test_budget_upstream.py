@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import redis
 
-from worker.upstream.budget import RequestBudget, upstream_tag
+from models.fleet.keys import upstream_tag
+from worker.upstream.budget import RequestBudget
 from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 
 START = 1_000_000.0

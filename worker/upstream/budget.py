@@ -13,15 +13,15 @@ with ``refund``. Such failures are not free of consequence, though: each request
 failed that way after its retries is counted in a fleet-wide back-off next to the "not before"
 (``unreachable``), and no process sends anything before its deadline (30 s doubling per failure
 in a row, at most 15 min), so polls against a dead network do not spin. Any answer from upstream
-clears it. The back-off belongs to the upstream it was learnt from: its key ends with
-``upstream_tag`` of the upstream URL, so a corrected ``DOCKWATCH_UPSTREAM_URL`` starts without
-one. ``clear_holds`` (``dockwatch budget reset``) ends the back-off and the "not before" at once;
-the slots stay, since each one is a request upstream may have counted.
+clears it. The back-off belongs to the upstream it was learnt from: its key ends with the
+``upstream_tag`` (``models.fleet.keys``) of the upstream URL, so a corrected
+``DOCKWATCH_UPSTREAM_URL`` starts without one. ``clear_holds`` (``dockwatch budget reset``) ends
+the back-off and the "not before" at once; the slots stay, since each one is a request upstream
+may have counted.
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable
@@ -30,7 +30,7 @@ from typing import Any
 
 from redis import Redis
 
-from models.support.redact import redact_url
+from models.fleet.keys import FleetKeys
 from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 
 # KEYS: budget zset, not-before string, unreachable hash.
@@ -144,12 +144,6 @@ class Slot:
     unreachable_failures: int = 0
 
 
-def upstream_tag(upstream_url: str) -> str:
-    """A short, stable name of an upstream for Redis keys: the first 16 hex digits of the
-    SHA-256 of its redacted URL (a key never holds the URL, nor a credential in it)."""
-    return hashlib.sha256(redact_url(upstream_url).encode()).hexdigest()[:16]
-
-
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
 
@@ -184,9 +178,10 @@ class RequestBudget:
         self._clock = clock
         self.limit = limit_per_hour
         self.window_seconds = float(window_seconds)
-        self.budget_key = f"{key_prefix}:budget"
-        self.not_before_key = f"{key_prefix}:not_before"
-        self.unreachable_key = f"{key_prefix}:unreachable:{upstream_tag(upstream_url)}"
+        keys = FleetKeys(key_prefix)
+        self.budget_key = keys.budget
+        self.not_before_key = keys.not_before
+        self.unreachable_key = keys.unreachable(upstream_url)
         self._acquire = redis.register_script(_ACQUIRE)
         self._defer = redis.register_script(_DEFER)
         self._unreachable = redis.register_script(_UNREACHABLE)
