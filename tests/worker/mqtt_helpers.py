@@ -114,13 +114,17 @@ def own_mosquitto(port: int, config: Path | None = None) -> Iterator[subprocess.
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert process.stdout is not None
+        said = []
         for line in process.stdout:  # it says when it listens
+            said.append(line)
             if line.rstrip().endswith(b" running"):
                 break
         else:
-            raise AssertionError(f"mosquitto on port {port} did not start")
+            raise AssertionError(f"mosquitto on port {port} did not start: {b''.join(said)!r}")
         threading.Thread(target=process.stdout.read, daemon=True).start()
         yield process
     finally:
         process.kill()
         process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
