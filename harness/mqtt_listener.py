@@ -10,6 +10,7 @@ retained ones are all in); ``clear_retained`` empties those topics.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
@@ -57,6 +58,9 @@ class MqttListener:
         self.client.reconnect_delay_set(0.1, 0.5)
 
     def _on_connect(self, client: paho.Client, *_args: Any) -> None:
+        raw = client.socket()
+        if isinstance(raw, socket.socket):  # its acknowledgements go out at once
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         client.subscribe([(topic, 1) for topic in self.filters])
 
     def _on_subscribe(self, *_args: Any) -> None:

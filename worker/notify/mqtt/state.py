@@ -120,7 +120,14 @@ def occupant(entry: Docked | None) -> dict[str, Any]:
 def movement(graph: EventGraph | None, instant: str) -> dict[str, Any]:
     """A last docking's or undocking's payload: its instant (the state), vehicle, port."""
     if graph is None:
-        return {"state": None, "vehicle": None, "port": None, "event_id": None}
+        return {
+            "state": None,
+            "vehicle": None,
+            "port": None,
+            "flight": None,
+            "agency": None,
+            "event_id": None,
+        }
     entry = docked_of(graph)
     at = graph.event.docking if instant == "docking" else graph.event.departure
     return {
