@@ -278,3 +278,23 @@ def test_a_clean_stop_leaves_the_entities_unavailable_and_their_state_kept(
     held = retained(topics)
     assert held[topics.status] == "offline"
     assert held[port_topic(topics)]["event_id"] == 9004
+
+
+def test_a_retained_topic_someone_cleared_comes_back(
+    engine: Engine, settings: Settings, topics: Topics
+) -> None:
+    sync(engine, [upstream_event(9005, location_id=PORT)])
+    with publishing(settings, engine, republish_seconds=0.5):
+        wait_until(lambda: retained(topics).get(port_topic(topics)), "the port's state")
+        cleared = clear_retained([port_topic(topics), topics.device_config(TIANGONG)])
+        assert port_topic(topics) not in retained(topics)
+        back = wait_until(
+            lambda: (
+                (found := retained(topics)).get(port_topic(topics))
+                and topics.device_config(TIANGONG) in found
+                and found
+            ),
+            "the cleared topics back",
+        )
+    assert cleared == 2
+    assert back[port_topic(topics)]["event_id"] == 9005

@@ -120,12 +120,15 @@ class MqttPublisher:
         return Message(self.topics.status, payload, retain=True)
 
     def serve(self, connection: Connection, stop: threading.Event) -> None:
-        """One connection's life: say online, republish everything, then follow the stream."""
+        """One connection's life: say online, republish everything, then follow the stream.
+
+        After a Redis or database fault everything is republished again before the next entry
+        (a group Redis lost is made again; the entries left pending come back first).
+        """
         self._published = {}
         connection.publish([self._availability(ONLINE)])
-        self.converge(connection, full=True)
         subscriber: Subscriber | None = None
-        converged = True
+        stale = True
         last_read = last_full = time.monotonic()
         pause = 0.5
         while not stop.is_set():
@@ -134,35 +137,35 @@ class MqttPublisher:
             try:
                 if subscriber is None:
                     subscriber = self._subscriber()
-                    if not converged:  # Redis is back (a group it lost is re-made): converge
-                        self.converge(connection, full=True)
-                    converged = False
+                if stale:
+                    self.converge(connection, full=True)
+                    stale = False
+                    last_read = last_full = time.monotonic()
                 deliveries = subscriber.fetch(self.block_ms)
                 if deliveries:
                     self.handle(connection, subscriber, deliveries)
                     last_read = time.monotonic()
                 now = time.monotonic()
                 if now - last_full >= self.republish_seconds:
-                    self.converge(connection, full=True)
-                    last_full = last_read = now
+                    stale = True
                 elif now - last_read >= self.refresh_seconds:
                     self.converge(connection)
                     last_read = now
                 pause = 0.5
+                continue
             except redis.RedisError as error:
-                # The error is the argument: the outage filter recognises the record by it.
-                log.warning("the MQTT publisher cannot read the stream: %s", error)
-                subscriber = None
-                self.sleep(stop, pause)
-                pause = min(pause * 2, MAX_PAUSE_SECONDS)
+                if "NOGROUP" in str(error):  # Redis restarted without persistence
+                    log.info("the MQTT publisher's consumer group is gone: making it again")
+                else:  # the error is the argument: the outage filter recognises the record
+                    log.warning("the MQTT publisher cannot read the stream: %s", error)
             except SQLAlchemyError as error:
                 log.warning(
                     "the MQTT publisher cannot read the database: %s",
                     str(error).splitlines()[0],
                 )
-                subscriber = None  # its entries stay pending: read again on the next start
-                self.sleep(stop, pause)
-                pause = min(pause * 2, MAX_PAUSE_SECONDS)
+            subscriber, stale = None, True
+            self.sleep(stop, pause)
+            pause = min(pause * 2, MAX_PAUSE_SECONDS)
 
     def _subscriber(self) -> Subscriber:
         # A group made at this process's first start begins at new entries: the state
