@@ -3,13 +3,14 @@ the broker refuses: one line naming DOCKWATCH_MQTT_URL, exit 2, the password nev
 
 from __future__ import annotations
 
+import signal
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.cli_helpers import cli_env, run_cli
-from tests.run_helpers import free_port
+from tests.run_helpers import RunningJob, free_port, wait_until
 from tests.worker.mqtt_helpers import own_mosquitto
 
 SECRET = "s3cr3t-never-shown"
@@ -76,3 +77,54 @@ def test_refused_credentials_are_one_line_naming_the_setting_and_exit_2(
         " authorized. Check DOCKWATCH_MQTT_URL (its user name and password)."
     )
     assert SECRET not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DOCKWATCH_MQTT_TOPIC_PREFIX", "dockwatch/#"),
+        ("DOCKWATCH_MQTT_TOPIC_PREFIX", "/dockwatch"),
+        ("DOCKWATCH_MQTT_DISCOVERY_PREFIX", "home+assistant"),
+        ("DOCKWATCH_MQTT_DISCOVERY_PREFIX", ""),
+        ("DOCKWATCH_MQTT_PROTOCOL", "4"),
+    ],
+)
+def test_a_bad_topic_prefix_or_protocol_is_one_line_naming_it(
+    database_url: str, redis_prefix: str, tmp_path: Path, name: str, value: str
+) -> None:
+    env = cli_env(
+        database_url,
+        redis_prefix,
+        "http://127.0.0.1:9/2.2.0",
+        DOCKWATCH_MQTT_URL="mqtt://127.0.0.1:1883",
+        **{name: value},
+    )
+    result = run_cli(env, "mqtt", cwd=tmp_path)
+    assert result.returncode == 2
+    assert one_line(result).startswith(f"dockwatch: invalid setting {name}: ")
+
+
+@pytest.mark.slow
+def test_an_unreachable_broker_is_one_warning_without_the_password_and_a_clean_stop(
+    database_url: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    port = free_port()  # nothing listens there
+    env = cli_env(
+        database_url,
+        redis_prefix,
+        "http://127.0.0.1:9/2.2.0",
+        DOCKWATCH_MQTT_URL=f"mqtt://dockwatch:{SECRET}@127.0.0.1:{port}",
+    )
+    assert run_cli(env, "db", "upgrade", cwd=tmp_path).returncode == 0
+    job = RunningJob(env, ["mqtt"], tmp_path)
+    try:
+        wait_until(lambda: "MQTT broker unreachable" in job.stderr(), "the warning")
+        code = job.interrupt(signal.SIGTERM)
+    finally:
+        job.kill_everything()
+    stderr = job.stderr()
+    assert code == 0
+    [line] = [line for line in stderr.splitlines() if "unreachable" in line]
+    assert f"mqtt://dockwatch:***@127.0.0.1:{port}" in line
+    assert "DOCKWATCH_MQTT_URL" in line
+    assert SECRET not in stderr
