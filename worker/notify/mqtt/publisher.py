@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "publisher"
 MAX_PAUSE_SECONDS = 30.0
+# A broker that went away is tried again at least this often.
+MAX_RECONNECT_SECONDS = 10.0
+# A connection lost sooner than this after it was made is retried after a pause, not at once.
+STEADY_SECONDS = 5.0
 
 
 def group_name(topics: Topics) -> str:
@@ -94,9 +98,9 @@ class MqttPublisher:
                 else:
                     log.debug("MQTT broker still unreachable: %s", error)
                 self.sleep(stop, pause)
-                pause = min(pause * 2, MAX_PAUSE_SECONDS)
+                pause = min(pause * 2, MAX_RECONNECT_SECONDS)
                 continue
-            pause = 1.0
+            connected_at = time.monotonic()
             if outage_since is not None:
                 log.info(
                     "MQTT broker is back at %s after %.0f s; republishing the retained state",
@@ -115,6 +119,11 @@ class MqttPublisher:
                 )
             finally:
                 connection.close(goodbye=self._availability(OFFLINE) if stop.is_set() else None)
+            if time.monotonic() - connected_at < STEADY_SECONDS:  # lost at once: do not spin
+                self.sleep(stop, pause)
+                pause = min(pause * 2, MAX_RECONNECT_SECONDS)
+            else:
+                pause = 1.0
 
     def _availability(self, payload: str) -> Message:
         return Message(self.topics.status, payload, retain=True)
