@@ -15,10 +15,10 @@ from typing import Any
 import redis
 from sqlalchemy.engine import Engine
 
-from harness.mqtt_listener import HOST, PORT, MqttListener
+from harness.mqtt_listener import HOST, PORT
 from harness.redis_keys import TEST_REDIS_URL
 from settings import Settings
-from worker.bootstrap import build_mqtt, mqtt_topics
+from worker.bootstrap import build_mqtt
 from worker.notify.mqtt.publisher import MqttPublisher
 from worker.notify.mqtt.topics import Topics
 
@@ -94,17 +94,6 @@ def publishing(settings: Settings, engine: Engine, **options: Any) -> Iterator[R
         client.close()
     assert not running.thread.is_alive(), "the publisher stopped"
     assert not running.errors, running.errors
-
-
-def state(listener: MqttListener, topic: str) -> Any:
-    """The last payload on ``topic``, parsed (None when nothing arrived)."""
-    arrived = listener.on(topic)
-    return arrived[-1].json() if arrived and arrived[-1].payload else None
-
-
-def topics_of(settings: Settings) -> Topics:
-    """The settings' topics, as the bootstrap names them."""
-    return mqtt_topics(settings)
 
 
 @contextmanager
