@@ -131,6 +131,15 @@ class Settings(BaseSettings):
     mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 64
     # Origins browser apps may read the mirror from: * (any) or a comma-separated list.
     cors_origins: str = "*"
+    # The MQTT broker Home Assistant listens on (mqtt://user:password@host:1883, mqtts:// for
+    # TLS); unset: no MQTT publisher.
+    mqtt_url: str | None = None
+    # Where dockwatch's retained state and events go (<prefix>/station/<id>/…).
+    mqtt_topic_prefix: str = "dockwatch"
+    # Home Assistant's discovery prefix (its MQTT integration's setting).
+    mqtt_discovery_prefix: str = "homeassistant"
+    # The MQTT protocol version spoken to the broker.
+    mqtt_protocol: Literal["3.1.1", "5"] = "3.1.1"
 
     @property
     def cors_origin_list(self) -> tuple[str, ...]:
@@ -145,7 +154,7 @@ class Settings(BaseSettings):
         """The API token and every password in a configured URL, to keep out of any text."""
         found = [
             secret
-            for url in (self.upstream_url, self.database_url, self.redis_url)
+            for url in (self.upstream_url, self.database_url, self.redis_url, self.mqtt_url or "")
             for secret in url_secrets(url)
         ]
         if self.api_token is not None:
@@ -210,6 +219,40 @@ class Settings(BaseSettings):
     @classmethod
     def _level_in_capitals(cls, value: object) -> object:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("mqtt_url", mode="before")
+    @classmethod
+    def _mqtt_url_names_a_broker(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        if not value.strip():
+            return None  # set but empty: MQTT off, as when unset
+        value = value.strip()
+        try:
+            parts = urlsplit(value)
+            host, _port = parts.hostname, parts.port
+        except ValueError:
+            host = None
+        else:
+            if parts.scheme not in ("mqtt", "mqtts") or parts.path not in ("", "/"):
+                host = None
+        if not host or parts.query or parts.fragment:
+            raise ValueError(
+                "must be mqtt://[user:password@]host[:port] (or mqtts:// for TLS),"
+                " such as mqtt://dockwatch:secret@127.0.0.1:1883"
+            )
+        return value
+
+    @field_validator("mqtt_topic_prefix", "mqtt_discovery_prefix")
+    @classmethod
+    def _topic_prefix(cls, value: str) -> str:
+        # A prefix is the start of every topic published: no wildcard, no empty level.
+        value = value.strip()
+        if not value or "+" in value or "#" in value or "\x00" in value or "//" in value:
+            raise ValueError("must be an MQTT topic without wildcards (+, #), such as dockwatch")
+        if value.startswith("/") or value.endswith("/"):
+            raise ValueError("must not start or end with / (such as dockwatch or home/dockwatch)")
+        return value
 
     @field_validator("redis_url")
     @classmethod

@@ -92,8 +92,25 @@ def test_the_stack_has_its_services_and_exactly_one_beat() -> None:
     assert SERVICES["migrate"]["command"] == ["dockwatch", "db", "upgrade"]
 
 
+def test_the_mqtt_publisher_runs_beside_its_own_broker() -> None:
+    mqtt, broker = SERVICES["mqtt"], SERVICES["mosquitto"]
+    assert mqtt["command"] == ["dockwatch", "mqtt"]
+    assert (
+        mqtt["environment"]["DOCKWATCH_MQTT_URL"] == "${DOCKWATCH_MQTT_URL:-mqtt://mosquitto:1883}"
+    )
+    assert mqtt["depends_on"]["mosquitto"]["condition"] == "service_healthy"
+    assert str(broker["image"]).startswith("eclipse-mosquitto:2")
+    assert "1883" in broker["ports"][0]
+    # The image's listener for other containers (its default config listens on localhost only).
+    assert broker["command"] == ["mosquitto", "-c", "/mosquitto-no-auth.conf"]
+    # Every other dockwatch setting of the stack reaches the publisher too.
+    shared = dict(SERVICES["relay"]["environment"])
+    del shared["DOCKWATCH_MQTT_URL"]  # the only one the publisher sets itself
+    assert shared.items() <= mqtt["environment"].items()
+
+
 def test_services_wait_for_healthy_stores_and_a_finished_migration() -> None:
-    for name in ("worker", "beat", "relay", "webhooks", "mirror"):
+    for name in ("worker", "beat", "relay", "webhooks", "mirror", "mqtt"):
         depends = SERVICES[name]["depends_on"]
         assert depends["migrate"]["condition"] == "service_completed_successfully", name
         assert depends["redis"]["condition"] == "service_healthy", name
@@ -102,7 +119,7 @@ def test_services_wait_for_healthy_stores_and_a_finished_migration() -> None:
         for needed, rule in (service.get("depends_on") or {}).items():
             if rule["condition"] == "service_healthy":
                 assert "healthcheck" in SERVICES[needed], f"{name} waits on {needed}'s health"
-    for name in ("redis", "postgres", "worker", "mirror"):
+    for name in ("redis", "postgres", "worker", "mirror", "mosquitto"):
         assert "healthcheck" in SERVICES[name], name
 
 
@@ -125,7 +142,8 @@ def test_every_service_passes_every_setting_through() -> None:
         # A name without a value passes the host's variable through (unset stays unset): no
         # default of Settings is repeated here, none goes stale.
         passed = {key for key, value in environment.items() if value is None}
-        assert passed == set(setting_names()) - SET_BY_COMPOSE, name
+        own = {"DOCKWATCH_MQTT_URL"} if name == "mqtt" else set()  # its broker: the stack's
+        assert passed == set(setting_names()) - SET_BY_COMPOSE - own, name
         assert environment["DOCKWATCH_REDIS_URL"] == "redis://redis:6379/0", name
         assert "@postgres:5432/" in environment["DOCKWATCH_DATABASE_URL"], name
 

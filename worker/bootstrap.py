@@ -2,7 +2,8 @@
 
 The sync (``build_runtime``: the Celery tasks and ``dockwatch sync``), the mirror
 (``mirror_process``: the app and uvicorn's configuration ``dockwatch serve`` runs), the relay
-(``relay_process``) and the webhook delivery (``delivery_process``), plus the Redis readers of
+(``relay_process``), the webhook delivery (``delivery_process``) and the MQTT publisher
+(``mqtt_process``), plus the Redis readers of
 ``dockwatch status`` and /status. This is the edge where settings are read; everything it builds
 receives plain values, and tests build through the same functions, replacing what they need
 (a clock, a config, the mirror's Redis side). Failures to reach Redis or the database become
@@ -38,6 +39,9 @@ from models.store.status import StateReader
 from models.support.clock import Clock, utc_now
 from models.support.redact import redact_url, without_credentials
 from settings import Settings, SettingsError
+from worker.notify.mqtt.broker import Broker, BrokerRefused, BrokerUnreachable, Message
+from worker.notify.mqtt.publisher import MqttPublisher
+from worker.notify.mqtt.topics import OFFLINE, Topics
 from worker.notify.outbox import record_changes
 from worker.notify.relay import Relay
 from worker.notify.webhook_delivery import run_webhooks_forever
@@ -372,6 +376,91 @@ def budget_process(settings: Settings) -> Iterator[RequestBudget]:
     the block ends. Raises ServiceError."""
     with connect_redis(settings.redis_url) as redis_client:
         yield request_budget(settings, redis_client)
+
+
+def mqtt_broker(settings: Settings) -> Broker:
+    """The broker ``DOCKWATCH_MQTT_URL`` names; raises SettingsError when it is unset."""
+    if settings.mqtt_url is None:
+        raise SettingsError(
+            "DOCKWATCH_MQTT_URL is not set: set it to the broker's URL, such as"
+            " mqtt://user:password@127.0.0.1:1883 (mqtts:// for TLS)"
+        )
+    return Broker(settings.mqtt_url, settings.mqtt_protocol)
+
+
+def mqtt_topics(settings: Settings) -> Topics:
+    """The publisher's topic names from its two prefixes."""
+    return Topics(settings.mqtt_topic_prefix, settings.mqtt_discovery_prefix)
+
+
+def refused(error: BrokerRefused) -> SettingsError:
+    """A refused connection as the bad setting it is (one line, exit 2)."""
+    return SettingsError(f"{error}. Check DOCKWATCH_MQTT_URL (its user name and password).")
+
+
+def probe_mqtt(settings: Settings, timeout: float = 5.0) -> str | None:
+    """Connect once and leave: why the broker is unreachable now (None when it answered).
+
+    ``dockwatch run`` checks this before starting its children. Raises SettingsError when the
+    broker refuses the credentials (retrying would not help).
+    """
+    broker = mqtt_broker(settings)
+    try:
+        # The will is never sent: a polite disconnect follows.
+        broker.connect(
+            Message(mqtt_topics(settings).status, OFFLINE, True), timeout=timeout
+        ).close()
+    except BrokerRefused as error:
+        raise refused(error) from None
+    except BrokerUnreachable as error:
+        return str(error)
+    return None
+
+
+@dataclass(frozen=True)
+class Mqtt:
+    """The MQTT publisher process; ``run`` publishes until ``stop`` is set."""
+
+    publisher: MqttPublisher
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until ``stop``; raises SettingsError when the broker refuses us."""
+        try:
+            self.publisher.run(stop)
+        except BrokerRefused as error:
+            raise refused(error) from None
+
+
+def dockwatch_version() -> str:
+    """The installed dockwatch's version (``0.1.0``), or ``unknown`` when not installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("dockwatch")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_mqtt(settings: Settings, engine: Engine, redis_client: redis.Redis) -> Mqtt:
+    """The publisher on these connections, to the broker and topics of the settings."""
+    publisher = MqttPublisher(
+        engine,
+        redis_client,
+        settings.stream,
+        mqtt_broker(settings),
+        mqtt_topics(settings),
+        dockwatch_version(),
+    )
+    return Mqtt(publisher)
+
+
+@contextmanager
+def mqtt_process(settings: Settings) -> Iterator[Mqtt]:
+    """The ``dockwatch mqtt`` process, until the block ends. Raises SettingsError when
+    ``DOCKWATCH_MQTT_URL`` is unset, ServiceError when Redis or the database is unusable."""
+    mqtt_broker(settings)
+    with open_services(settings, migrate=False) as (engine, redis_client):
+        yield build_mqtt(settings, engine, redis_client)
 
 
 def budget_reader(settings: Settings) -> StateReader:

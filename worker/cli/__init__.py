@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from worker.cli import budget, db, demo, relay, run, serve, status, subscribe, sync, webhooks
+from worker.cli import budget, db, demo, mqtt, relay, run, serve, status, subscribe, sync, webhooks
 from worker.cli.verbosity import FLAG_KEY, SERVICES, configure, flag_of, warn_unknown_variables
 
 
@@ -32,7 +32,7 @@ def main(ctx: click.Context, verbose: bool, quiet: bool) -> None:
 
 
 # The modules stay this package's attributes (``worker.cli.status`` is the module).
-for command in (run.run, sync.sync, serve.serve, status.status, relay.relay, db.db):
+for command in (run.run, sync.sync, serve.serve, status.status, relay.relay, mqtt.mqtt, db.db):
     main.add_command(command)
 main.add_command(webhooks.webhooks)
 main.add_command(budget.budget)

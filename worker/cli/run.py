@@ -17,5 +17,5 @@ from worker.cli.verbosity import verbosity_options
 @verbosity_options(service=True)
 @one_line_errors
 def run(host: str, port: int) -> None:
-    """The main job: migrations, worker, beat, relay, webhooks and mirror, in the foreground."""
+    """The main job: migrations, worker, beat, relay, webhooks, mirror, MQTT, in the foreground."""
     run_everything(load_settings(), host, port)

@@ -1,4 +1,5 @@
-"""``dockwatch run``: migrations, then worker, beat, relay, webhooks and mirror as child processes.
+"""``dockwatch run``: migrations, then worker, beat, relay, webhooks, mirror (and, when
+``DOCKWATCH_MQTT_URL`` is set, the MQTT publisher) as child processes.
 
 The children run in the foreground of this one command, each in its own process group, so the
 terminal's Ctrl-C reaches only this supervisor, which then stops them in order: SIGTERM to each,
@@ -35,7 +36,7 @@ from urllib.parse import urlsplit
 from models.support.redact import without_credentials
 from settings import Settings
 from worker import log_format
-from worker.bootstrap import cadence_for, connect_database, connect_redis
+from worker.bootstrap import cadence_for, connect_database, connect_redis, probe_mqtt
 from worker.cli.console import ChildOutput, Console, ConsoleWriter
 from worker.cli.listener import check_port
 from worker.cli.progress import ProgressReporter, fill_already_done
@@ -72,9 +73,9 @@ class Child:
     argv: Sequence[str]
 
 
-def child_commands(host: str, port: int) -> list[Child]:
+def child_commands(host: str, port: int, *, mqtt: bool = False) -> list[Child]:
     """The processes of the main job: one worker, exactly one beat, the relay, the webhook
-    delivery and the mirror.
+    delivery, the mirror and, with ``mqtt`` (``DOCKWATCH_MQTT_URL`` set), the MQTT publisher.
 
     Beat keeps its schedule in memory: a restart simply starts the intervals afresh (the first
     poll is queued by the supervisor itself), and no schedule file is ever written.
@@ -85,7 +86,7 @@ def child_commands(host: str, port: int) -> list[Child]:
     node = f"dockwatch-{os.getpid()}@%h"
     # mingle and gossip talk to every worker on the broker, other key prefixes included
     quiet = ["--without-mingle", "--without-gossip"]
-    return [
+    children = [
         Child(
             "worker",
             [*celery, "worker", "--concurrency", "1", "--hostname", node, *quiet],
@@ -95,6 +96,9 @@ def child_commands(host: str, port: int) -> list[Child]:
         Child("webhooks", [python, "-m", "worker.cli", "webhooks", "deliver"]),
         Child("mirror", [python, "-m", "worker.cli", "serve", "--host", host, "--port", str(port)]),
     ]
+    if mqtt:
+        children.append(Child("mqtt", [python, "-m", "worker.cli", "mqtt"]))
+    return children
 
 
 @dataclass
@@ -282,6 +286,14 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
     engine.dispose()
     connect_redis(settings.redis_url).close()
     check_port(host, port)
+    if settings.mqtt_url is not None:
+        broker_down = probe_mqtt(settings)  # refused credentials: SettingsError, exit 2
+        if broker_down:
+            log.warning(
+                "MQTT broker unreachable (%s): the publisher retries until it answers; check"
+                " DOCKWATCH_MQTT_URL or start the broker",
+                broker_down,
+            )
     unreachable = probe_upstream(settings.upstream_url)
     if unreachable:
         log.warning(
@@ -291,7 +303,8 @@ def run_everything(settings: Settings, host: str = "127.0.0.1", port: int = 8000
             without_credentials(settings.upstream_url),
             unreachable,
         )
-    supervisor = Supervisor(child_commands(host, port), console=console)
+    children = child_commands(host, port, mqtt=settings.mqtt_url is not None)
+    supervisor = Supervisor(children, console=console)
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, supervisor.handle_signal)
     base = f"http://{display_host(host)}:{port}"

@@ -32,7 +32,7 @@ F = TypeVar("F", bound=Callable[..., object])
 log = logging.getLogger("worker.cli")
 
 # The commands that keep running in the foreground, by their path under ``dockwatch``.
-SERVICES = ("run", "serve", "relay", "subscribe", "demo", "webhooks deliver")
+SERVICES = ("run", "serve", "relay", "mqtt", "subscribe", "demo", "webhooks deliver")
 VERBOSE, QUIET = "DEBUG", "WARNING"
 # Where the group's flag waits for a subgroup that learns only later that it runs a service.
 FLAG_KEY = "dockwatch.log_flag"
