@@ -88,7 +88,7 @@ def _origin(text: str) -> str | None:
 
 
 class Settings(BaseSettings):
-    """Every knob dockwatch reads; see the README's settings table."""
+    """Every knob dockwatch reads; see docs/configuration.md."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,

@@ -18,11 +18,12 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from settings import Settings, setting_names, unknown_variables
+from tests.docs_helpers import documentation
 from worker.cli import main as dockwatch_cli
 
 REPO = Path(__file__).resolve().parent.parent
 COMPOSE = REPO / "docker-compose.yml"
-README = (REPO / "README.md").read_text()
+README = documentation()  # the README and its docs/ pages
 
 
 def load_compose() -> dict[str, Any]:

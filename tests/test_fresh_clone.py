@@ -28,15 +28,19 @@ from fake_upstream import DEFAULT_NOW, FakeUpstream, generate_history, make_even
 from models.store.db import make_engine
 from settings import ENV_PREFIX, Settings
 from tests.cli_helpers import REDIS_URL, REPO, cli_env
+from tests.docs_helpers import documentation
 from tests.run_helpers import RunningJob, free_port, get_json, session_pids, wait_until
 from worker.cli.errors import EXIT_CONFIG, EXIT_FAILURE, EXIT_STALE
 
 README = (REPO / "README.md").read_text()
+# The README and its docs/ pages: what a user reads.
+DOCS = documentation()
+CONFIGURATION = (REPO / "docs" / "configuration.md").read_text()
 SELECTION = "tests/test_compose.py -x -q"
 
 
 def readme_blocks(language: str) -> list[str]:
-    return re.findall(rf"```{language}\n(.*?)```", README, re.DOTALL)
+    return re.findall(rf"```{language}\n(.*?)```", DOCS, re.DOTALL)
 
 
 def clean_env(**extra: str) -> dict[str, str]:
@@ -128,13 +132,13 @@ def cmdline(pid: int) -> str:
 
 
 def test_the_settings_table_lists_every_setting() -> None:
-    documented = set(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \|", README, re.MULTILINE))
+    documented = set(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \|", CONFIGURATION, re.MULTILINE))
     fields = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
     assert documented == fields
 
 
 def test_the_settings_table_states_the_real_defaults() -> None:
-    rows = dict(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \| ([^|]+) \|", README, re.MULTILINE))
+    rows = dict(re.findall(r"^\| `(DOCKWATCH_[A-Z_]+)` \| ([^|]+) \|", CONFIGURATION, re.MULTILINE))
     for name, field in Settings.model_fields.items():
         written = rows[ENV_PREFIX + name.upper()].strip().strip("`")
         default = field.default
@@ -215,7 +219,8 @@ def test_the_readme_subscriber_follows_the_stream_setting_and_ends_cleanly_on_ct
     assert errors == ""
 
 
-TROUBLE = README[README.index("## Troubleshooting") : README.index("## Development")]
+OPERATIONS = (REPO / "docs" / "operations.md").read_text()
+TROUBLE = OPERATIONS[OPERATIONS.index("## Troubleshooting") :]
 SOURCES = "\n".join(
     path.read_text()
     for package in ("worker", "models", "fake_upstream", "settings.py")
@@ -261,7 +266,7 @@ def test_the_readme_names_the_real_commands() -> None:
         "webhooks add",
     )
     for command in commands:
-        assert f"`dockwatch {command}" in README, command
+        assert f"`dockwatch {command}" in DOCS, command
     makefile = (REPO / "Makefile").read_text()
     for target in ("run", "test", "demo"):
         assert f"make {target}" in README

@@ -1,5 +1,5 @@
-"""README "Subscribing": every snippet, extracted from README.md, runs as written against a
-running ``dockwatch run`` and sees one docking.
+"""The documentation's "Subscribing": every snippet, extracted from docs/notifications.md, runs
+as written against a running ``dockwatch run`` and sees one docking.
 
 The snippets are written for the defaults (mirror on 127.0.0.1:8000, a receiver on port 8080);
 the only change made to them is those two port numbers, replaced by free ones. Their settings
@@ -23,7 +23,8 @@ import redis
 
 from fake_upstream import FakeUpstream, make_event
 from tests.browser_helpers import chromium
-from tests.cli_helpers import REPO, cli_env
+from tests.cli_helpers import cli_env
+from tests.docs_helpers import documentation
 from tests.run_helpers import RunningJob, free_port, wait_until
 
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ NAMES = {
 
 def snippets(mirror_port: int, receiver_port: int) -> dict[str, str]:
     """The README's snippets by name, with the two ports replaced."""
-    found = dict(SNIPPET.findall((REPO / "README.md").read_text()))
+    found = dict(SNIPPET.findall(documentation()))
     assert set(found) == NAMES
     return {
         name: text.replace("127.0.0.1:8000", f"127.0.0.1:{mirror_port}")

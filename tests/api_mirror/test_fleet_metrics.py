@@ -292,8 +292,9 @@ def test_metrics_tell_the_story_of_fill_dock_throttle_and_redis_outage(
 
 
 def readme_metric_names() -> set[str]:
-    """The metrics the README's operations table lists."""
-    rows = re.findall(r"^\| (`dockwatch_[^|]+)\|", (REPO / "README.md").read_text(), re.M)
+    """The metrics the operations page's table lists."""
+    page = (REPO / "docs" / "operations.md").read_text()
+    rows = re.findall(r"^\| (`dockwatch_[^|]+)\|", page, re.M)
     return {name for row in rows for name in re.findall(r"`(dockwatch_[a-z0-9_]+)", row)}
 
 
