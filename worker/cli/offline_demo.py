@@ -215,8 +215,8 @@ class Demo:
         self.say(f"  database         {self.database_url} (removed at the end)")
         self.say(f"  budget           {DEMO_RATE_PER_HOUR} requests/hour: a poll every ~3 s")
         self.say()
-        self.say("dockwatch's other commands (status, sync, subscribe …) and the documentation's Python")
-        self.say("examples reach the demo's deployment with these settings exported:")
+        self.say("dockwatch's other commands (status, sync, subscribe …) and the documentation's")
+        self.say("Python examples reach the demo's deployment with these settings exported:")
         self.say(f"  {self.exports()}")
         self.say()
 
