@@ -2,8 +2,9 @@
 
 One filter for every reader of the stream (``/events``, ``dockwatch subscribe``, webhook endpoints),
 so ``?station=4`` and ``--station 4`` mean the same thing. A notification's ``data.docking_event``
-is the event's normal-mode 2.2.0 JSON; a station term matches its ``space_station`` and a vehicle
-term its ``flight_vehicle.spacecraft`` — by id (``4``), by name, case-insensitively
+is the event's normal-mode 2.2.0 JSON; a station term matches its
+``docking_location.spacestation`` (``space_station`` in detailed mode) and a vehicle term its
+``flight_vehicle.spacecraft`` — by id (``4``), by name, case-insensitively
 (``International Space Station``, ``crew dragon endeavour``), or by the name's initials (``ISS``);
 a vehicle term also by the name of the spacecraft's configuration (``Tianzhou``, ``Dragon 2``).
 Terms of one kind (a comma list or repeated values) are alternatives (any matches); kinds combine
@@ -34,6 +35,14 @@ def _names(thing: Any, keys: tuple[str, ...] = ("id", "name")) -> set[str]:
     if len(words) > 1:
         names.add("".join(word[0] for word in words).casefold())
     return names
+
+
+def _station_names(docking: Mapping[str, Any]) -> set[str]:
+    """The names of the event's space station: normal mode (what notifications carry) names it
+    under ``docking_location.spacestation``, detailed mode as ``space_station``."""
+    location = docking.get("docking_location")
+    names = _names(location.get("spacestation")) if isinstance(location, Mapping) else set()
+    return names | _names(docking.get("space_station"))
 
 
 def _vehicle_names(craft: Any) -> set[str]:
@@ -93,7 +102,7 @@ class NotificationFilter:
         docking = data.get("docking_event") if isinstance(data, Mapping) else None
         if not isinstance(docking, Mapping):
             return False
-        if self.stations and not self.stations & _names(docking.get("space_station")):
+        if self.stations and not self.stations & _station_names(docking):
             return False
         vehicle = docking.get("flight_vehicle")
         craft = vehicle.get("spacecraft") if isinstance(vehicle, Mapping) else None

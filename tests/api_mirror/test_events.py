@@ -55,7 +55,14 @@ def publish(
         "id": f"id-{subject}",
         "type": kind,
         "subject": subject,
-        "data": {"docking_event": {"space_station": {"id": station, "name": f"Station {station}"}}},
+        "data": {
+            "docking_event": {
+                "docking_location": {
+                    "id": 1,
+                    "spacestation": {"id": station, "name": f"Station {station}"},
+                }
+            }
+        },
     }
     return str(client.xadd(stream, {"event": compact_json(event)}).decode())
 

@@ -11,7 +11,12 @@ from models.fleet.subscription import NotificationFilter
 def notification(kind: str = DOCKED, station: Any = None, craft: Any = None) -> dict[str, Any]:
     docking = {
         "id": 1,
-        "space_station": station or {"id": 4, "name": "International Space Station"},
+        # Normal mode, as notifications carry it: the station is the docking location's.
+        "docking_location": {
+            "id": 2,
+            "name": "Harmony Forward",
+            "spacestation": station or {"id": 4, "name": "International Space Station"},
+        },
         "flight_vehicle": {"id": 9, "spacecraft": craft or {"id": 77, "name": "Endeavour"}},
     }
     return {"type": kind, "data": {"docking_event": docking, "changes": {}}}
@@ -49,7 +54,12 @@ def test_a_vehicle_matches_the_spacecraft_by_id_or_name() -> None:
 def test_a_notification_without_the_named_object_does_not_match_a_station_filter() -> None:
     wanted = NotificationFilter.parse(stations=["4"])
     assert not wanted.matches({"type": DOCKED})
-    assert not wanted.matches({"type": DOCKED, "data": {"docking_event": {"space_station": None}}})
+    assert not wanted.matches(
+        {"type": DOCKED, "data": {"docking_event": {"docking_location": {"spacestation": None}}}}
+    )
+    # Detailed mode names it at the top.
+    detailed = {"space_station": {"id": 4, "name": "International Space Station"}}
+    assert wanted.matches({"type": DOCKED, "data": {"docking_event": detailed}})
     assert not NotificationFilter.parse(vehicles=["77"]).matches(
         {"type": DOCKED, "data": {"docking_event": {"flight_vehicle": None}}}
     )

@@ -14,7 +14,7 @@ import redis
 from click.testing import CliRunner
 
 from models.fleet.stream import DOCKED
-from tests.cli_helpers import cli_env, start_cli
+from tests.cli_helpers import cli_env, run_cli, start_cli
 from tests.conftest import REDIS_URL
 from tests.worker.notifications import free_port, group_pending
 from worker.cli.subscribe import subscribe_command
@@ -55,7 +55,7 @@ def test_station_prints_only_that_stations_notifications_and_acknowledges_all(
     stream = f"{redis_prefix}:events"
     publish(redis_client, stream, "0")  # no data: never a station's
     for subject, station in (("1", "Tiangong"), ("2", "International Space Station")):
-        docking = {"space_station": {"id": len(station), "name": station}}
+        docking = {"docking_location": {"spacestation": {"id": len(station), "name": station}}}
         event = {"id": f"id-{subject}", "type": DOCKED, "data": {"docking_event": docking}}
         redis_client.xadd(stream, {"event": json.dumps(event)})
 
@@ -173,3 +173,28 @@ def test_an_empty_group_name_is_a_usage_error() -> None:
 
     assert result.exit_code == 2
     assert "--group" in result.output
+
+
+def test_station_and_vehicle_match_the_notifications_a_sync_really_writes(
+    database_url: str, redis_prefix: str, redis_client: redis.Redis, fake: Any, tmp_path: Path
+) -> None:
+    env = cli_env(database_url, redis_prefix, fake.base_url, DOCKWATCH_NOTIFY_BACKFILL="true")
+    assert run_cli(env, "sync", cwd=tmp_path).returncode == 0
+    stream = env["DOCKWATCH_STREAM"]
+    events = [json.loads(fields[b"event"]) for _, fields in redis_client.xrange(stream)]
+
+    def station_id(event: dict[str, Any]) -> int:
+        return int(event["data"]["docking_event"]["docking_location"]["spacestation"]["id"])
+
+    at_iss = [event["id"] for event in events if station_id(event) == 4]
+    craft = events[0]["data"]["docking_event"]["flight_vehicle"]["spacecraft"]["name"]
+    assert 0 < len(at_iss) < len(events)
+
+    by_initials = subscribe(
+        stream, "--group", "s", "--from-start", "--station", "ISS", "--count", str(len(at_iss))
+    )
+    by_craft = subscribe(stream, "--group", "v", "--from-start", "--vehicle", craft, "--count", "1")
+
+    assert by_initials.exit_code == 0, by_initials.output
+    assert [json.loads(line)["id"] for line in by_initials.stdout.splitlines()] == at_iss
+    assert json.loads(by_craft.stdout.splitlines()[0])["id"] == events[0]["id"]

@@ -76,7 +76,7 @@ def docking(
     """A notification about a docking at ``station`` of ``craft`` (each an id and a name)."""
     event = {
         "id": 1,
-        "space_station": {"id": station[0], "name": station[1]},
+        "docking_location": {"id": 1, "spacestation": {"id": station[0], "name": station[1]}},
         "flight_vehicle": {"id": 900, "spacecraft": {"id": craft[0], "name": craft[1]}},
     }
     return {"id": ident, "type": kind, "subject": "1", "data": {"docking_event": event}}
