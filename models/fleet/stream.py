@@ -50,12 +50,16 @@ def text(value: Any) -> str:
 
 
 def parse_entry(entry_id: Any, fields: dict[Any, Any] | None) -> StreamEntry:
-    """An entry of an ``XRANGE``/``XREAD``/``XREADGROUP`` reply; raises ValueError on bad JSON."""
+    """An entry of an ``XRANGE``/``XREAD``/``XREADGROUP`` reply; raises ValueError when its
+    ``event`` field is not a JSON object."""
     raw = {text(key): value for key, value in (fields or {}).items()}.get(EVENT_FIELD)
     if raw is None:
         return StreamEntry(text(entry_id), None, None)
     data = text(raw)
-    event = dict(json.loads(data))
+    loaded = json.loads(data)
+    if not isinstance(loaded, dict):
+        raise ValueError(f"the event is JSON {type(loaded).__name__}, not an object")
+    event: dict[str, Any] = loaded
     if "\n" in data or "\r" in data:  # not written by the relay: make it one line again
         data = compact_json(event)
     return StreamEntry(text(entry_id), data, event)

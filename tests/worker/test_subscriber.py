@@ -258,3 +258,25 @@ def test_folding_the_stream_rebuilds_the_open_dockings_as_the_tables_hold_them(
     }
     assert folded == stored
     assert set(folded) == {701, 702, 704, 705, 706}
+
+
+def test_an_entry_that_is_not_a_cloudevent_object_is_skipped_with_a_warning_not_a_crash(
+    redis_client: redis.Redis, redis_prefix: str, caplog: Any
+) -> None:
+    stream = f"{redis_prefix}:events"
+    before = publish(redis_client, stream, "1")
+    bad = [
+        redis_client.xadd(stream, {"event": value}).decode()
+        for value in ("not json", "[1, 2]", "5", b"\xff\xfe")
+    ]
+    after = publish(redis_client, stream, "2")
+    subscriber = Subscriber(redis_client, stream, group="g", consumer="c", from_start=True)
+    subscriber.ensure_group()
+
+    with caplog.at_level("WARNING", logger="worker.notify.subscriber"):
+        received = drain(subscriber)
+
+    assert [d.event["id"] for d in received] == before + after
+    assert group_pending(redis_client, stream, "g") == 0  # the bad ones are settled too
+    for entry_id in bad:
+        assert any(entry_id in record.getMessage() for record in caplog.records), entry_id

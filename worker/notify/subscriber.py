@@ -212,6 +212,16 @@ class Subscriber:
 
 
 def _pair(entry_id: Any, fields: dict[Any, Any] | None) -> tuple[str, dict[str, Any] | None]:
-    """An entry as (id, event); the event is None when the entry was trimmed while pending."""
-    entry = parse_entry(entry_id, fields)
+    """An entry as (id, event); the event is None when the entry was trimmed while pending, or
+    when its ``event`` field is not a JSON object (not written by dockwatch: another writer on
+    the stream), which is logged once as it is skipped."""
+    try:
+        entry = parse_entry(entry_id, fields)
+    except ValueError as error:  # not JSON (or not UTF-8), or JSON but not an object
+        log.warning(
+            "skipping stream entry %s: its event field is not a CloudEvent JSON object (%s)",
+            text(entry_id),
+            type(error).__name__,
+        )
+        return text(entry_id), None
     return entry.entry_id, entry.event
