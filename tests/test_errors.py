@@ -129,7 +129,8 @@ def test_a_database_of_another_app_is_refused_in_one_line_naming_the_setting(
         connection.execute(text("CREATE TABLE orders (id INTEGER PRIMARY KEY)"))
     env = cli_env(database_url, redis_prefix, fake.base_url)
 
-    results = [run_cli(env, *command, cwd=tmp_path) for command in (["db", "upgrade"], ["sync"])]
+    commands = (["db", "upgrade"], ["sync"], ["status"], ["webhooks", "list"])
+    results = [run_cli(env, *command, cwd=tmp_path) for command in commands]
 
     for result in results:
         assert result.returncode == 2

@@ -34,7 +34,15 @@ from models.fleet.counters import SharedCounters
 from models.fleet.keys import FleetKeys
 from models.fleet.redis_client import make_redis
 from models.store.data_version import announce_data_version, data_version_channel
-from models.store.db import DatabaseError, ForeignDatabase, make_engine, sqlite_file, upgrade
+from models.store.db import (
+    DatabaseError,
+    ForeignDatabase,
+    alembic_config,
+    check_ours,
+    make_engine,
+    sqlite_file,
+    upgrade,
+)
 from models.store.status import StateReader
 from models.support.clock import Clock, utc_now
 from models.support.redact import redact_url, without_credentials
@@ -124,6 +132,8 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
         else:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
+                # Another app's database is refused the same way whether or not we migrate.
+                check_ours(connection, alembic_config(url))
     except ForeignDatabase as error:
         raise SettingsError(
             f"DOCKWATCH_DATABASE_URL names a database ({redact_url(url)}) that {error}: dockwatch"

@@ -16,6 +16,7 @@ is kept); 1 when it failed; 2 for a bad setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 from collections.abc import Callable
@@ -93,7 +94,16 @@ def _sync(full: bool) -> None:
 def _stopped_early(summary: CycleSummary) -> str:
     """The one line for a cycle a later one resumes: what stopped it, and when it resumes."""
     template = TEMPORARY_STOPS[str(summary.reason)]
-    return template.format(error=summary.error, resume=summary.resume_at or "the next slot")
+    return template.format(error=summary.error, resume=_to_the_second(summary.resume_at))
+
+
+def _to_the_second(instant: str | None) -> str:
+    """``2026-12-07T17:46:12Z`` for the summary's ``2026-12-07T17:46:12.405301Z`` (people need
+    no microseconds; the JSON summary keeps them), or "the next slot"."""
+    if instant is None:
+        return "the next slot"
+    moment = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return f"{moment:%Y-%m-%dT%H:%M:%S}Z"
 
 
 def _relay_remaining(runtime: Runtime) -> None:

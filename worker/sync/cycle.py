@@ -159,7 +159,7 @@ def log_outcome(summary: CycleSummary, mode: Mode) -> None:
     if summary.complete:
         log.info("sync %s complete: %s", mode.value, counts)
         return
-    why = summary.error or STOPPED_BY.get(str(summary.reason), str(summary.reason))
+    why = (summary.error or STOPPED_BY.get(str(summary.reason), str(summary.reason))).rstrip(".")
     log.warning(
         "sync %s stopped early (%s): %s; next try %s; %s",
         mode.value,
