@@ -219,3 +219,14 @@ def test_json_of_the_entry_is_sent_as_the_relay_wrote_it(
 
     assert received.data == compact_json(event)
     assert json.loads(received.data) == event
+
+
+def test_an_unknown_notification_type_is_a_400_naming_the_known_ones(base: str) -> None:
+    # It could never match: an endless empty stream would hide the typo.
+    response = httpx.get(f"{base}/events", params={"types": f"{DOCKED},docking_event.dokced"})
+
+    assert response.status_code == 400
+    assert response.json()["detail"] == (
+        "unknown notification type 'docking_event.dokced': one of docking_event.docked,"
+        " docking_event.undocked, docking_event.updated, docking_event.removed"
+    )

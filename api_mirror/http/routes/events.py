@@ -3,11 +3,11 @@
 Each notification is one event: ``id:`` the stream entry id, ``event:`` the CloudEvent type,
 ``data:`` the CloudEvent JSON on one line. ``Last-Event-ID`` (the header a browser's ``EventSource``
 sends when it reconnects, or ``?last_event_id=``) resumes after that entry from the retained stream
-(``0`` replays everything retained); ``?types=`` (a comma list) keeps only those CloudEvent types,
-``?station=`` and ``?vehicle=`` (comma lists of ids or names) only the notifications of those space
-stations or spacecraft (``models.fleet.subscription``); an idle connection gets a ``: keep-alive``
-comment every ``keepalive_seconds``. Without Redis the rest of the mirror serves and this route
-answers 503 ``{"detail": "…"}`` (one line).
+(``0`` replays everything retained); ``?types=`` (a comma list) keeps only those CloudEvent
+types (an unknown one is a 400), ``?station=`` and ``?vehicle=`` (comma lists of ids or names)
+only the notifications of those space stations or spacecraft (``models.fleet.subscription``);
+an idle connection gets a ``: keep-alive`` comment every ``keepalive_seconds``. Without Redis
+the rest of the mirror serves and this route answers 503 ``{"detail": "…"}`` (one line).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from api_mirror.drf.renderer import json_response
 from api_mirror.live.fanout import Listener, StreamFanout
-from models.fleet.stream import StreamEntry, entry_id_key, is_entry_id
+from models.fleet.stream import NOTIFICATION_TYPES, StreamEntry, entry_id_key, is_entry_id
 from models.fleet.subscription import NotificationFilter
 from models.support.redact import redact_url
 
@@ -64,6 +64,13 @@ async def stream_events(request: Request) -> Response:
         detail = "Last-Event-ID must be a stream entry id such as 1735689600000-0, or 0"
         return json_response(400, {"detail": detail})
     query = request.query_params
+    unknown = sorted(
+        {t.strip() for v in query.getlist("types") for t in v.split(",") if t.strip()}
+        - set(NOTIFICATION_TYPES)
+    )
+    if unknown:  # as `dockwatch subscribe --type` refuses it: it could never match
+        detail = f"unknown notification type {unknown[0]!r}: one of {', '.join(NOTIFICATION_TYPES)}"
+        return json_response(400, {"detail": detail})
     wanted = NotificationFilter.parse(
         types=query.getlist("types"),
         stations=query.getlist("station"),
