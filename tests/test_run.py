@@ -363,3 +363,27 @@ def test_a_childs_lines_reach_the_console_in_the_one_format(
     assert " INFO worker: worker: Warm shutdown" in shown[0]
     assert all(" ERROR worker: " in line for line in shown[1:4])
     assert " INFO worker: plain again" in shown[4]
+
+
+def test_a_killed_pool_process_s_quoted_traceback_is_all_error_lines(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)  # the job's level: stray INFO lines are shown
+    # What billiard prints when a pool process dies under the Celery worker.
+    output = ChildOutput("worker", io.BytesIO(), Console(io.StringIO()))
+    billiard = [
+        "Traceback (most recent call last):",
+        '  File "billiard/pool.py", line 1265, in mark_as_worker_lost',
+        "    raise WorkerLostError(",
+        "billiard.einfo.ExceptionWithTraceback:",
+        '"""',
+        "Traceback (most recent call last):",
+        '  File "billiard/pool.py", line 1265, in mark_as_worker_lost',
+        "billiard.exceptions.WorkerLostError: Worker exited prematurely: signal 9 (SIGKILL).",
+        '"""',
+    ]
+    shown = [output.shown(text) or "" for text in billiard]
+    after = output.shown("plain again") or ""
+
+    assert all(" ERROR worker: " in line for line in shown), shown
+    assert " INFO worker: plain again" in after

@@ -87,6 +87,7 @@ class ChildOutput(threading.Thread):
         self.pipe = pipe
         self.console = console
         self._traceback = False
+        self._quoted = False  # inside billiard's quoted traceback
 
     def run(self) -> None:
         """Copy lines until end of file."""
@@ -100,14 +101,22 @@ class ChildOutput(threading.Thread):
     def shown(self, text: str) -> str | None:
         """What the console shows for one line of the child's output (None: nothing)."""
         if LINE.match(text):
-            self._traceback = False
+            self._traceback = self._quoted = False
             return text
         if not text.strip():
             return None
+        if text.strip() == '"""' and (self._traceback or self._quoted):
+            # billiard quotes the pool process's own traceback after its exception line.
+            self._quoted = not self._quoted
+            self._traceback = self._quoted
+            return format_line("ERROR", self.child, text)
+        if self._quoted:
+            return format_line("ERROR", self.child, text)
         if text.startswith("Traceback (most recent call last)"):
             self._traceback = True
         elif self._traceback and not text[:1].isspace():
-            self._traceback = False  # the exception's own line ends the traceback
+            # The exception's own line ends the traceback, unless its message follows (":").
+            self._traceback = text.rstrip().endswith(":")
             return format_line("ERROR", self.child, text)
         if self._traceback:
             return format_line("ERROR", self.child, text)
