@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import click
 
+from models.support.stop_reason import StopReason
 from settings import load_settings
 from worker.bootstrap import Runtime, build_runtime
 from worker.cli.errors import EXIT_TEMPFAIL, fail, one_line_errors
@@ -35,10 +36,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The one line for each early stop a later cycle resumes: what stopped it, when it resumes.
 # Its early-stop WARNING says what this command's one line says.
 CYCLE_LOGGER = "worker.sync.cycle"
-TEMPORARY_STOPS = {
-    "budget": "sync stopped early by the request budget; resumes at {resume}",
-    "throttled": "sync stopped early by upstream's 429; resumes at {resume}",
-    "backoff": (
+TEMPORARY_STOPS: dict[StopReason | None, str] = {
+    StopReason.BUDGET: "sync stopped early by the request budget; resumes at {resume}",
+    StopReason.THROTTLED: "sync stopped early by upstream's 429; resumes at {resume}",
+    StopReason.BACKOFF: (
         "sync stopped early by the back-off after connection failures ({error}; check"
         " DOCKWATCH_UPSTREAM_URL and the network); resumes at {resume}"
     ),
@@ -84,7 +85,7 @@ def _sync(full: bool) -> None:
         if summary.reason in TEMPORARY_STOPS:
             fail(_stopped_early(summary), EXIT_TEMPFAIL)
         if summary.error is not None:
-            hint = UPSTREAM_HINT if summary.reason == "upstream" else ""
+            hint = UPSTREAM_HINT if summary.reason is StopReason.UPSTREAM else ""
             fail(f"sync failed: {summary.error}{hint}")
     finally:
         runtime.close()
@@ -92,7 +93,7 @@ def _sync(full: bool) -> None:
 
 def _stopped_early(summary: CycleSummary) -> str:
     """The one line for a cycle a later one resumes: what stopped it, and when it resumes."""
-    template = TEMPORARY_STOPS[str(summary.reason)]
+    template = TEMPORARY_STOPS[summary.reason]
     return template.format(error=summary.error, resume=summary.resume_at or "the next slot")
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Any
 
 from models.ll2.formats import format_instant
+from models.support.stop_reason import StopReason
 
 
 class Mode(StrEnum):
@@ -29,12 +30,12 @@ class CycleSummary:
     removed: int = 0
     notifications: int = 0
     complete: bool = True
-    reason: str | None = None
+    reason: StopReason | None = None
     resume_at: str | None = None
     error: str | None = None
     sweep: dict[str, Any] = field(default_factory=dict)
 
-    def stop(self, reason: str, resume_at: float | None = None) -> None:
+    def stop(self, reason: StopReason, resume_at: float | None = None) -> None:
         """Mark the cycle as stopped early for ``reason``."""
         self.complete = False
         self.reason = reason
