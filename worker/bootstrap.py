@@ -12,16 +12,15 @@ receives plain values, and tests build through the same functions, replacing wha
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import redis
@@ -32,10 +31,11 @@ from sqlmodel import Session
 
 from models.fleet.counters import SharedCounters
 from models.fleet.keys import FleetKeys
+from models.fleet.readings import BudgetUsage, LockFree, LockHeld
 from models.fleet.redis_client import make_redis
 from models.store.data_version import announce_data_version, data_version_channel
 from models.store.db import DatabaseError, ForeignDatabase, make_engine, sqlite_file, upgrade
-from models.store.status import StateReader
+from models.store.status import BudgetReader, LockReader
 from models.support.clock import Clock, utc_now
 from models.support.redact import redact_url, without_credentials
 from settings import Settings, SettingsError
@@ -463,28 +463,28 @@ def mqtt_process(settings: Settings) -> Iterator[Mqtt]:
         yield build_mqtt(settings, engine, redis_client)
 
 
-def budget_reader(settings: Settings) -> StateReader:
+def budget_reader(settings: Settings) -> BudgetReader:
     """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
 
-    def read() -> Mapping[str, Any]:
+    def read() -> BudgetUsage:
         client = make_redis(settings.redis_url)
         try:
-            return dataclasses.asdict(request_budget(settings, client).usage())
+            return request_budget(settings, client).usage()
         finally:
             client.close()
 
     return read
 
 
-def lock_reader(settings: Settings) -> StateReader:
-    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
+def lock_reader(settings: Settings) -> LockReader:
+    """Reads who holds the sync lock from Redis on demand (``LockFree`` when nobody)."""
 
-    def read() -> Mapping[str, Any]:
+    def read() -> LockFree | LockHeld:
         client = make_redis(settings.redis_url)
         try:
             lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
             holder = lock.holder()
-            return {"held": False} if holder is None else {"held": True, **holder}
+            return LockFree() if holder is None else LockHeld(**holder)
         finally:
             client.close()
 
@@ -511,8 +511,8 @@ class MirrorRedis:
     the budget and lock readers of /status, the feed of /events, the fleet's metrics and the
     data-version hints."""
 
-    budget: StateReader | None = None
-    lock: StateReader | None = None
+    budget: BudgetReader | None = None
+    lock: LockReader | None = None
     event_feed: EventFeed | None = None
     fleet_redis: FleetRedis | None = None
     hints: Hints | None = None
