@@ -10,12 +10,16 @@ order.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, field_validator
 
 from models.ll2.formats import format_instant
+from models.support.instants import INSTANT_SCHEMA
 from models.support.stop_reason import StopReason
+
+# ``resume_at`` is kept as the instant text it was written as (``format_instant``).
+InstantText = Annotated[str, WithJsonSchema(INSTANT_SCHEMA)]
 
 
 def _unset(value: object) -> bool:
@@ -27,7 +31,12 @@ class CycleSummary(BaseModel):
     notifications written), whether it did all its work (``complete``), and if not why
     (``reason``), when the next request may go (``resume_at``, an instant) and the error text."""
 
-    model_config = ConfigDict(extra="ignore", json_schema_serialization_defaults_required=True)
+    # A stored summary may carry keys of other versions (ignored); the JSON has only these.
+    model_config = ConfigDict(
+        extra="ignore",
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"additionalProperties": False},
+    )
 
     requests: int = 0
     created: int = 0
@@ -37,7 +46,7 @@ class CycleSummary(BaseModel):
     notifications: int = 0
     complete: bool = True
     reason: StopReason | None = Field(default=None, exclude_if=_unset)
-    resume_at: str | None = Field(default=None, exclude_if=_unset)
+    resume_at: InstantText | None = Field(default=None, exclude_if=_unset)
     error: str | None = Field(default=None, exclude_if=_unset)
     sweep: dict[str, Any] = Field(default_factory=dict, exclude_if=_unset)
 
