@@ -48,7 +48,11 @@ class CycleSummary(BaseModel):
     reason: StopReason | None = Field(default=None, exclude_if=_unset)
     resume_at: InstantText | None = Field(default=None, exclude_if=_unset)
     error: str | None = Field(default=None, exclude_if=_unset)
-    sweep: dict[str, Any] = Field(default_factory=dict, exclude_if=_unset)
+    sweep: dict[str, Any] = Field(
+        default_factory=dict,
+        exclude_if=_unset,
+        description="Where the sweep stood when the cycle ended (a SweepCheckpoint's JSON).",
+    )
 
     @field_validator("reason", mode="before")
     @classmethod
