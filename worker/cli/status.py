@@ -175,7 +175,7 @@ def unreachable_line(budget: BudgetUsage | ReadFailure | None) -> str:
     """The back-off after connection failures: ``none``, its state and how to clear it, or
     ``unknown`` when the budget could not be read (Redis down, or no reader)."""
     if not isinstance(budget, BudgetUsage):
-        why = "Redis unreachable" if budget else "not read"
+        why = "not read" if budget is None else "Redis unreachable"
         return f"upstream back-off: unknown ({why})"
     backoff = budget.unreachable
     if backoff is None:
