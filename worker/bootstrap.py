@@ -483,8 +483,7 @@ def lock_reader(settings: Settings) -> LockReader:
         client = make_redis(settings.redis_url)
         try:
             lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
-            holder = lock.holder()
-            return LockFree() if holder is None else LockHeld(**holder)
+            return lock.holder() or LockFree()
         finally:
             client.close()
 

@@ -73,11 +73,7 @@ def _sync(full: bool) -> None:
         summary = runtime.run_cycle(Mode.FULL if full else Mode.POLL)
         if summary is None:
             holder = runtime.sync_lock().holder()
-            who = (
-                f" (process {holder['pid']} on {holder['host']})"
-                if holder and holder["pid"]
-                else ""
-            )
+            who = f" (process {holder.pid} on {holder.host})" if holder and holder.pid else ""
             click.echo(f"dockwatch: a sync cycle is already running{who}; nothing to do", err=True)
             return
         _relay_remaining(runtime)
