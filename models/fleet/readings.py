@@ -1,8 +1,9 @@
 """Typed readings of the fleet's Redis side: the request budget's usage (with the back-off after
 connection failures) and the sync lock's holder.
 
-The worker's ``RequestBudget.usage`` returns a ``BudgetUsage``; ``dockwatch status``,
-``dockwatch budget show`` and the mirror's ``/status`` and ``/metrics`` read one. Instants are
+The worker's ``RequestBudget.usage`` returns a ``BudgetUsage`` and ``SingleFlight.holder`` a
+``LockHeld`` (None: free); ``dockwatch status``, ``budget show`` and ``sync`` and the mirror's
+``/status`` and ``/metrics`` read them. Instants are
 epoch seconds in Python (``EpochInstant``) and ISO-8601 UTC with ``Z`` in the JSON
 (``model_dump(mode="json")``); keys come in field order and every key is always written.
 """
