@@ -12,16 +12,15 @@ receives plain values, and tests build through the same functions, replacing wha
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import redis
@@ -32,6 +31,7 @@ from sqlmodel import Session
 
 from models.fleet.counters import SharedCounters
 from models.fleet.keys import FleetKeys
+from models.fleet.readings import BudgetUsage, LockFree, LockHeld
 from models.fleet.redis_client import make_redis
 from models.store.data_version import announce_data_version, data_version_channel
 from models.store.db import (
@@ -43,7 +43,7 @@ from models.store.db import (
     sqlite_file,
     upgrade,
 )
-from models.store.status import StateReader
+from models.store.status import BudgetReader, LockReader
 from models.support.clock import Clock, utc_now
 from models.support.redact import redact_url, without_credentials
 from settings import Settings, SettingsError
@@ -105,6 +105,10 @@ def connect_redis(url: str) -> redis.Redis:
     return client
 
 
+# A table only dockwatch's schema has.
+DOCKWATCH_TABLE = "docking_event"
+
+
 def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> Engine:
     """An engine on a reachable database, migrated to head unless ``migrate`` is False.
 
@@ -132,8 +136,13 @@ def connect_database(url: str, *, migrate: bool = True, create: bool = True) -> 
         else:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-                # Another app's database is refused the same way whether or not we migrate.
-                check_ours(connection, alembic_config(url))
+                # Another app's database is refused whether or not we migrate; one already
+                # holding our tables (made without Alembic, as the tests' are) is ours.
+                try:
+                    check_ours(connection, alembic_config(url))
+                except ForeignDatabase as foreign:
+                    if foreign.revision is not None or DOCKWATCH_TABLE not in foreign.tables:
+                        raise
     except ForeignDatabase as error:
         raise SettingsError(
             f"DOCKWATCH_DATABASE_URL names a database ({redact_url(url)}) that {error}: dockwatch"
@@ -473,28 +482,27 @@ def mqtt_process(settings: Settings) -> Iterator[Mqtt]:
         yield build_mqtt(settings, engine, redis_client)
 
 
-def budget_reader(settings: Settings) -> StateReader:
+def budget_reader(settings: Settings) -> BudgetReader:
     """Reads the shared budget from Redis on demand (the mirror must not need Redis)."""
 
-    def read() -> Mapping[str, Any]:
+    def read() -> BudgetUsage:
         client = make_redis(settings.redis_url)
         try:
-            return dataclasses.asdict(request_budget(settings, client).usage())
+            return request_budget(settings, client).usage()
         finally:
             client.close()
 
     return read
 
 
-def lock_reader(settings: Settings) -> StateReader:
-    """Reads who holds the sync lock from Redis on demand: ``{"held": false}`` when nobody."""
+def lock_reader(settings: Settings) -> LockReader:
+    """Reads who holds the sync lock from Redis on demand (``LockFree`` when nobody)."""
 
-    def read() -> Mapping[str, Any]:
+    def read() -> LockFree | LockHeld:
         client = make_redis(settings.redis_url)
         try:
             lock = SingleFlight(client, sync_lock_key(settings), settings.sync_lock_ttl_seconds)
-            holder = lock.holder()
-            return {"held": False} if holder is None else {"held": True, **holder}
+            return lock.holder() or LockFree()
         finally:
             client.close()
 
@@ -521,8 +529,8 @@ class MirrorRedis:
     the budget and lock readers of /status, the feed of /events, the fleet's metrics and the
     data-version hints."""
 
-    budget: StateReader | None = None
-    lock: StateReader | None = None
+    budget: BudgetReader | None = None
+    lock: LockReader | None = None
     event_feed: EventFeed | None = None
     fleet_redis: FleetRedis | None = None
     hints: Hints | None = None

@@ -46,7 +46,7 @@ from api_mirror.read.answer_cache import ResponseCache
 from api_mirror.read.current import Snapshots
 from api_mirror.read.templates import TemplateCache
 from api_mirror.read.watcher import Hints, SnapshotWatcher
-from models.store.status import StateReader
+from models.store.status import BudgetReader, LockReader
 from models.support.clock import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -74,8 +74,8 @@ def create_app(
     config: MirrorConfig,
     *,
     clock: Clock = utc_now,
-    budget: StateReader | None = None,
-    lock: StateReader | None = None,
+    budget: BudgetReader | None = None,
+    lock: LockReader | None = None,
     event_feed: EventFeed | None = None,
     fleet_redis: FleetRedis | None = None,
     hints: Hints | None = None,

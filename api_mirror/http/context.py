@@ -9,7 +9,7 @@ from starlette.requests import Request
 
 from api_mirror.read.answer_cache import ResponseCache
 from api_mirror.read.current import Snapshots
-from models.store.status import StateReader
+from models.store.status import BudgetReader, LockReader
 from models.support.clock import Clock
 
 
@@ -22,8 +22,8 @@ class MirrorContext:
     trust_proxy: bool
     upstream_base: str
     clock: Clock
-    budget: StateReader | None
-    lock: StateReader | None
+    budget: BudgetReader | None
+    lock: LockReader | None
     stale_after_seconds: float
     cache: ResponseCache = field(default_factory=ResponseCache)
 

@@ -17,9 +17,8 @@ import datetime as dt
 import logging
 import math
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import redis
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -29,11 +28,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from models.fleet.counters import FAMILIES, SharedCounters
+from models.fleet.readings import BudgetUsage
 from models.fleet.redis_client import make_redis
 from models.fleet.stream import DOCKED, UNDOCKED
 from models.fleet.stream_health import read_stream_health
 from models.store.outbox import last_detection, outbox_pending
-from models.store.status import StateReader, read_status
+from models.store.status import BudgetReader, read_status
 from models.store.sync_state import SweepCheckpoint, read_record
 from models.store.webhook_endpoints import endpoint_counts
 from models.support.clock import Clock
@@ -80,7 +80,7 @@ class FleetCollector(Collector):
         *,
         clock: Clock,
         stale_after_seconds: float,
-        budget: StateReader | None,
+        budget: BudgetReader | None,
         fleet_redis: FleetRedis | None,
     ) -> None:
         self.engine = engine
@@ -129,7 +129,7 @@ class FleetCollector(Collector):
                 change: last_detection(session, kind) for change, kind in DETECTED.items()
             }
             endpoints = endpoint_counts(session)
-        freshness = report["freshness_seconds"]
+        freshness = report.freshness_seconds
         yield _gauge(
             "sync_last_success_age_seconds",
             "Seconds since a sync cycle last brought the data up to date (a poll or the first "
@@ -144,13 +144,13 @@ class FleetCollector(Collector):
         yield _gauge(
             "stale",
             "1 when the data is staler than DOCKWATCH_STALE_AFTER_SECONDS (as /status says).",
-            float(report["stale"]),
+            float(report.stale),
         )
-        yield _gauge("events_stored", "Docking events stored locally.", report["events"])
+        yield _gauge("events_stored", "Docking events stored locally.", report.events)
         yield _gauge(
             "events_docked",
             "Stored docking events still docked (no departure).",
-            report["open_events"],
+            report.open_events,
         )
         yield _gauge(
             "outbox_backlog", "Committed notifications not yet published.", pending.backlog
@@ -223,20 +223,19 @@ class FleetCollector(Collector):
         yield lag
 
 
-def _budget_metrics(usage: Mapping[str, Any], now: float) -> Iterator[Metric]:
-    """The request budget's gauges from a budget reading (``used``, ``limit``, ``next_slot_at``
-    and ``not_before``, epochs or None)."""
-    next_slot_at = usage.get("next_slot_at")
-    not_before = usage.get("not_before")
+def _budget_metrics(usage: BudgetUsage, now: float) -> Iterator[Metric]:
+    """The request budget's gauges from a budget reading (its instants epochs or None)."""
+    next_slot_at = usage.next_slot_at
+    not_before = usage.not_before
     yield _gauge(
         "upstream_budget_used",
         "Upstream requests sent in the current sliding hour, fleet-wide.",
-        usage["used"],
+        usage.used,
     )
     yield _gauge(
         "upstream_budget_limit",
         "Upstream requests allowed in any sliding hour (DOCKWATCH_RATE_LIMIT_PER_HOUR).",
-        usage["limit"],
+        usage.limit,
     )
     yield _gauge(
         "upstream_budget_next_slot_seconds",

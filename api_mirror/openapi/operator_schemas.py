@@ -2,82 +2,44 @@
 
 Error bodies copy upstream's (DRF's): ``{"detail": …}`` for 404/405/406, a filter error object
 keyed by parameter for 400 (a bare list for a NUL in ``search``). ``StatusReport`` is
-``/status`` (``models.store.status.read_status``): its documented keys are required; keys added
-later are allowed, so older clients keep working. Its instants are ISO-8601 UTC with ``Z``, its
-durations numbers of seconds named ``…_seconds``. ``ApiRoot``, ``APIThrottle`` (upstream's name
-for its quota object) and ``ViewMetadata`` (DRF's answer to OPTIONS) are the API root's views'.
+``/status``'s, generated from the record the route serves (``models.store.status``) with the
+records it nests (``BudgetUsage``, ``LockHeld``, ``CycleSummary``, ``StopReason``, …), so the
+document and the answer cannot drift: every key is required and no other key allowed, instants
+are ISO-8601 UTC with ``Z``, durations numbers of seconds named ``…_seconds``. ``ApiRoot``,
+``APIThrottle`` (upstream's name for its quota object) and ``ViewMetadata`` (DRF's answer to
+OPTIONS) are the API root's views'.
 """
 
 from __future__ import annotations
 
-from api_mirror.openapi.ll2_schemas import (
-    COUNT,
-    FLAG,
-    INSTANT,
-    TEXT,
-    Schema,
-    nullable,
-    strict_object,
-)
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
 
-_SECONDS = {"type": "number", "minimum": 0, "description": "A duration, in seconds."}
-_BACKOFF = strict_object(
-    {
-        "failures": COUNT,
-        "since": INSTANT,
-        "until": INSTANT,
-        "error": TEXT,
-    },
-    "The back-off after requests in a row that never reached upstream (this upstream's): no "
-    "request before until; `dockwatch budget reset` ends it.",
-)
-_SWEEP = strict_object(
-    {
-        "offset": COUNT,
-        "last_id": nullable(COUNT),
-        "count": nullable(COUNT),
-        "started_at": nullable(INSTANT),
-        "last_complete": nullable(INSTANT),
-        "clean": FLAG,
-        "rewinds": COUNT,
-    },
-    "Where the reconciliation sweep stands; last_complete is when it last finished a pass.",
-)
-_BUDGET = {
-    "oneOf": [
-        {"type": "null", "description": "The mirror has no budget reader (no Redis)."},
-        strict_object(
-            {
-                "used": COUNT,
-                "limit": COUNT,
-                "left": COUNT,
-                "next_slot_at": nullable(INSTANT),
-                "not_before": nullable(INSTANT),
-                "unreachable": nullable(_BACKOFF),
-            },
-            "Upstream requests in the current sliding hour, fleet-wide.",
-        ),
-        strict_object({"error": TEXT}, "Redis could not be read."),
-    ]
-}
+from api_mirror.openapi.ll2_schemas import TEXT, Schema, strict_object
+from models.store.status import StatusReport
 
-_LOCK = {
-    "oneOf": [
-        {"type": "null", "description": "The mirror has no lock reader (no Redis)."},
-        strict_object({"held": {"const": False}}, "No sync cycle runs."),
-        strict_object(
-            {
-                "held": {"const": True},
-                "host": nullable(TEXT),
-                "pid": nullable(COUNT),
-                "since": nullable(INSTANT),
-                "expires_in_seconds": _SECONDS,
-            },
-            "A sync cycle runs; its lock expires unless renewed (nulls: a holder unnamed).",
-        ),
-        strict_object({"error": TEXT}, "Redis could not be read."),
-    ]
-}
+# Where generated schemas refer to their nested records: each is a component of its own.
+_REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def record_schemas(*records: type[BaseModel]) -> dict[str, Schema]:
+    """Component schemas generated from typed records, each under its class name, and every
+    record they nest (``BudgetUsage``, ``LockHeld``, …) beside them.
+
+    The schemas are pydantic's serialization-mode JSON Schema (draft 2020-12, which OpenAPI 3.1
+    uses as is): what ``model_dump(mode="json")`` writes, every key it always writes required,
+    no other key allowed (the records forbid or drop unknown ones), instants as ISO-8601
+    strings.
+    """
+    _, generated = models_json_schema(
+        [(record, "serialization") for record in records], ref_template=_REF_TEMPLATE
+    )
+    components: dict[str, Schema] = generated.get("$defs", {})
+    return components
+
+
+# The records whose JSON the operator routes serve, and every record they nest.
+_GENERATED = record_schemas(StatusReport)
 
 OPERATOR_SCHEMAS: dict[str, Schema] = {
     "ApiRoot": {
@@ -129,54 +91,5 @@ OPERATOR_SCHEMAS: dict[str, Schema] = {
             ),
         ]
     },
-    "StatusReport": {
-        "type": "object",
-        "description": "Freshness, counts, sync state, outbox backlog and budget, read from "
-        "the shared state (what `dockwatch status --json` prints).",
-        "required": [
-            "last_successful_sync",
-            "freshness_seconds",
-            "stale",
-            "events",
-            "open_events",
-            "last_cycle",
-            "sweep",
-            "fill",
-            "data_version",
-            "outbox_backlog",
-            "budget",
-            "lock",
-        ],
-        "properties": {
-            "last_successful_sync": nullable(INSTANT),
-            "freshness_seconds": nullable({"type": "number", "minimum": 0}),
-            "stale": FLAG,
-            "events": COUNT,
-            "open_events": COUNT,
-            "last_cycle": nullable(
-                {
-                    "type": "object",
-                    "required": ["finished_at", "summary"],
-                    "properties": {
-                        "finished_at": INSTANT,
-                        "summary": {
-                            "type": "object",
-                            "description": "The `dockwatch sync` JSON line of that cycle.",
-                            "required": ["requests", "complete"],
-                            "properties": {"requests": COUNT, "complete": FLAG},
-                        },
-                    },
-                }
-            ),
-            "sweep": _SWEEP,
-            "fill": strict_object({"done": FLAG}, "Whether the first fill is done."),
-            "data_version": strict_object(
-                {"number": COUNT, "changed_at": nullable(INSTANT)},
-                "A counter bumped by every data write (the ETags' source).",
-            ),
-            "outbox_backlog": COUNT,
-            "budget": _BUDGET,
-            "lock": _LOCK,
-        },
-    },
+    **_GENERATED,
 }

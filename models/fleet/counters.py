@@ -23,6 +23,7 @@ from typing import Any
 import redis
 
 from models.fleet.keys import FleetKeys
+from models.support.stop_reason import StopReason
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +37,10 @@ class CounterFamily:
     values: tuple[str, ...]
 
 
-# How sync cycles ended: the summary's ``reason`` (spaces as underscores), or ``complete``.
+# How sync cycles ended: ``complete``, or the summary's ``reason`` (a ``StopReason``).
+CYCLE_COMPLETE = "complete"
 SYNC_CYCLES = CounterFamily(
-    "sync_cycles",
-    "outcome",
-    ("complete", "budget", "throttled", "backoff", "upstream", "lock_lost", "redis", "paced"),
+    "sync_cycles", "outcome", (CYCLE_COMPLETE, *(reason.value for reason in StopReason))
 )
 # Upstream requests sent, by the class of the status answered (``no_answer``: a transport error).
 UPSTREAM_REQUESTS = CounterFamily(
@@ -55,9 +55,9 @@ WEBHOOK_DELIVERIES = CounterFamily(
 FAMILIES = (SYNC_CYCLES, UPSTREAM_REQUESTS, WEBHOOK_DELIVERIES)
 
 
-def cycle_outcome(reason: str | None) -> str:
+def cycle_outcome(reason: StopReason | None) -> str:
     """The ``SYNC_CYCLES`` label of a cycle summary's ``reason`` (None: it completed)."""
-    return "complete" if reason is None else reason.replace(" ", "_")
+    return CYCLE_COMPLETE if reason is None else reason.value
 
 
 def status_class(status: int | None) -> str:

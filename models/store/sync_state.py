@@ -10,21 +10,26 @@ defaults.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, TypeVar
+from typing import ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
 
-from models.ll2.formats import format_instant
+from models.store.cycle_summary import CycleSummary
 from models.store.tables import SyncState
-
-Instant = Annotated[dt.datetime, PlainSerializer(format_instant, return_type=str)]
+from models.support.instants import Instant
 
 
 class StateRecord(BaseModel):
     """A named piece of sync state; subclasses set ``NAME`` and give every field a default."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # Stored rows may carry keys of other versions (ignored); the JSON written has every field.
+    model_config = ConfigDict(
+        frozen=True,
+        extra="ignore",
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"additionalProperties": False},
+    )
     NAME: ClassVar[str]
 
 
@@ -57,7 +62,7 @@ class LastCycle(StateRecord):
 
     NAME: ClassVar[str] = "last_cycle"
     finished_at: Instant | None = None
-    summary: dict[str, Any] = {}
+    summary: CycleSummary = CycleSummary()
 
 
 class LastSuccess(StateRecord):

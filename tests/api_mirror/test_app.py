@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from harness.mirror_app import mirror_app
+from models.fleet.readings import BudgetUsage, LockHeld
 from models.ll2.formats import format_duration
+from models.store.cycle_summary import CycleSummary
 from models.store.sync_state import LastCycle, write_record
 from tests.api_mirror.conftest import Clock, StatementCounter
 from tests.api_mirror.dataset import FETCHED_AT, make_events, sample_615, store, strip_format
@@ -319,35 +321,50 @@ def test_healthz_answers_ok(client: TestClient) -> None:
 def test_status_reports_counts_freshness_budget_and_lock_holder(
     stored: Engine, clock: Clock
 ) -> None:
-    holder = {
-        "held": True,
-        "host": "worker-1",
-        "pid": 42,
-        "since": 1.0e9,
-        "expires_in_seconds": 51.5,
-    }
-    app = mirror_app(
-        stored, clock=clock, budget=lambda: {"used": 3, "limit": 15}, lock=lambda: holder
-    )
+    holder = LockHeld(host="worker-1", pid=42, since=1.0e9, expires_in_seconds=51.5)
+    usage = BudgetUsage(used=3, limit=15, left=12, next_slot_at=None, not_before=None)
+    app = mirror_app(stored, clock=clock, budget=lambda: usage, lock=lambda: holder)
     with TestClient(app) as client:
         body = client.get("/status").json()
     assert body["events"] == 31
     assert body["open_events"] >= 1
     assert body["last_successful_sync"] is None
     assert body["stale"] is True
-    assert body["budget"] == {"used": 3, "limit": 15}
-    assert body["lock"] == {**holder, "since": "2001-09-09T01:46:40Z"}  # instants: ISO-8601
+    assert body["budget"] == {
+        "used": 3,
+        "limit": 15,
+        "left": 12,
+        "next_slot_at": None,
+        "not_before": None,
+        "unreachable": None,
+    }
+    assert body["lock"] == {  # instants: ISO-8601
+        "held": True,
+        "host": "worker-1",
+        "pid": 42,
+        "since": "2001-09-09T01:46:40Z",
+        "expires_in_seconds": 51.5,
+    }
 
 
 def test_status_carries_the_last_cycle_once(stored: Engine, clock: Clock) -> None:
     with Session(stored) as session:
-        write_record(session, LastCycle(finished_at=clock(), summary={"requests": 1}), clock())
+        summary = CycleSummary(requests=1)
+        write_record(session, LastCycle(finished_at=clock(), summary=summary), clock())
         session.commit()
     with TestClient(mirror_app(stored, clock=clock)) as client:
         text = client.get("/status").text
 
     assert text.count('"last_cycle"') == 1
-    assert json.loads(text)["last_cycle"]["summary"] == {"requests": 1}
+    assert json.loads(text)["last_cycle"]["summary"] == {
+        "requests": 1,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "removed": 0,
+        "notifications": 0,
+        "complete": True,
+    }
 
 
 def test_status_budget_is_null_offline_and_an_error_when_its_reader_fails(
@@ -357,7 +374,7 @@ def test_status_budget_is_null_offline_and_an_error_when_its_reader_fails(
         assert client.get("/status").json()["budget"] is None
         assert client.get("/status").json()["lock"] is None
 
-    def broken() -> dict[str, int]:
+    def broken() -> BudgetUsage:
         raise ConnectionError("redis down")
 
     with TestClient(mirror_app(stored, clock=clock, budget=broken)) as client:

@@ -8,7 +8,6 @@ stops that Redis. Every value read comes from the shared state: the mirror count
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import math
 import re
@@ -125,7 +124,7 @@ def test_metrics_tell_the_story_of_fill_dock_throttle_and_redis_outage(
     app = mirror_app(
         engine,
         clock=lambda: rig.now,
-        budget=lambda: dataclasses.asdict(budget.usage()),
+        budget=budget.usage,
         fleet_redis=FleetRedis(redis_url, redis_prefix, stream),
     )
     seen: set[str] = set()

@@ -24,9 +24,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api_mirror.drf.params import DOCKING_FILTERS, ID_FILTERS
+from api_mirror.openapi.operator_schemas import record_schemas
 from fake_upstream import generate_history, sample_100, sample_615
 from harness.mirror_app import mirror_app
 from harness.mirror_thread import serve_in_thread
+from models.store.cycle_summary import CycleSummary
+from models.store.status import StatusReport
+from models.store.sync_state import LastCycle, write_record
+from models.support.stop_reason import StopReason
 from settings import Settings
 from tests.api_mirror.dataset import FETCHED_AT, make_events, store
 from tests.browser_helpers import chromium
@@ -208,6 +213,13 @@ def test_status_with_a_budget_a_back_off_a_hold_and_a_held_lock_matches_the_docu
     budget.defer_until(time.time() + 600)
     lock = SingleFlight(redis_client, sync_lock_key(settings), 60)
     assert lock.acquire()
+    stopped = CycleSummary(requests=2, created=1)
+    stopped.stop(StopReason.LOCK_LOST, time.time() + 60)
+    stopped.error = "the sync lock was lost"
+    stopped.sweep = {"offset": 100}
+    with Session(served) as session:
+        write_record(session, LastCycle(finished_at=FETCHED_AT, summary=stopped), FETCHED_AT)
+        session.commit()
     app = mirror_app(served, budget=budget_reader(settings), lock=lock_reader(settings))
     try:
         with TestClient(app) as client:
@@ -216,6 +228,8 @@ def test_status_with_a_budget_a_back_off_a_hold_and_a_held_lock_matches_the_docu
         lock.release()
 
     document.check(body, document.answer("/status", 200))
+    assert list(body) == list(StatusReport.model_fields)
+    assert body["last_cycle"]["summary"]["reason"] == "lock_lost"
     assert body["budget"]["unreachable"]["failures"] == 1
     assert body["lock"]["held"] is True
     instants = [
@@ -230,6 +244,29 @@ def test_status_with_a_budget_a_back_off_a_hold_and_a_held_lock_matches_the_docu
         document.check(
             {**body, "lock": {**body["lock"], "since": 1.7e9}}, document.answer("/status", 200)
         )
+    summary = body["last_cycle"]["summary"]
+    drifted = [
+        {**body, "spare": 1},  # a key the record does not have
+        {key: value for key, value in body.items() if key != "lock"},  # one it always writes
+        {**body, "budget": {**body["budget"], "spare": 0}},
+        {**body, "budget": {key: v for key, v in body["budget"].items() if key != "left"}},
+        {
+            **body,
+            "last_cycle": {**body["last_cycle"], "summary": {**summary, "reason": "lock lost"}},
+        },
+        {**body, "stale": "yes"},
+    ]
+    for wrong in drifted:
+        with pytest.raises(ValidationError):
+            document.check(wrong, document.answer("/status", 200))
+
+
+def test_the_status_schema_is_generated_from_the_record_it_serves(document: Document) -> None:
+    generated = record_schemas(StatusReport)
+    schemas = document.document["components"]["schemas"]
+    assert {name: schemas[name] for name in generated} == generated
+    assert schemas["StopReason"]["enum"] == [reason.value for reason in StopReason]
+    assert schemas["StatusReport"]["required"] == list(StatusReport.model_fields)
 
 
 def test_the_api_root_and_api_throttle_match_the_document(

@@ -6,10 +6,17 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from fake_upstream import FakeUpstream
+from models.fleet.readings import BudgetUsage, Unreachable
+from models.ll2.formats import parse_instant
+from models.store.cycle_summary import CycleSummary
+from models.store.status import ReadFailure
+from models.store.sync_state import LastCycle
+from models.support.stop_reason import StopReason
 from tests.cli_helpers import cli_env, run_cli
 from tests.run_helpers import free_port
 from worker.cli.status import budget_line, cycle_line, next_poll_line, unreachable_line
@@ -106,8 +113,12 @@ def test_status_json_carries_last_cycle_once(env: dict[str, str], tmp_path: Path
     assert json.loads(result.stdout)["last_cycle"]["summary"]["created"] == 650
 
 
-def cycle(finished_at: dt.datetime, **summary: object) -> dict[str, object]:
-    return {"finished_at": finished_at.isoformat().replace("+00:00", "Z"), "summary": summary}
+def cycle(finished_at: dt.datetime, **summary: Any) -> LastCycle:
+    return LastCycle(finished_at=finished_at, summary=CycleSummary(**summary))
+
+
+def epoch(instant: str) -> float:
+    return parse_instant(instant).timestamp()
 
 
 def test_the_next_poll_is_unknown_before_any_cycle_and_when_cycles_stopped() -> None:
@@ -137,7 +148,7 @@ def test_a_cycle_stopped_early_says_why_and_when_it_resumes() -> None:
         requests=1,
         created=2,
         complete=False,
-        reason="budget",
+        reason=StopReason.BUDGET,
         resume_at="2025-04-04T06:00:00Z",
     )
     assert cycle_line(stopped, NOW) == (
@@ -145,35 +156,38 @@ def test_a_cycle_stopped_early_says_why_and_when_it_resumes() -> None:
         " 0 unchanged, 0 removed, 0 notifications; stopped early (budget, resumes at"
         " 2025-04-04T06:00:00Z)"
     )
-    failed = cycle(NOW, complete=False, reason="upstream", error="GET /x failed: " + "y" * 300)
+    failed = cycle(
+        NOW, complete=False, reason=StopReason.UPSTREAM, error="GET /x failed: " + "y" * 300
+    )
     assert cycle_line(failed, NOW).endswith(
         "stopped early (upstream): GET /x failed: " + "y" * 144 + "…"
     )
 
 
 def test_the_back_off_is_unknown_unless_the_budget_was_read() -> None:
-    assert unreachable_line({"error": "ConnectionError: refused"}) == (
+    assert unreachable_line(ReadFailure(error="ConnectionError: refused")) == (
         "upstream back-off: unknown (Redis unreachable)"
     )
     assert unreachable_line(None) == "upstream back-off: unknown (not read)"
-    assert unreachable_line({"used": 0, "unreachable": None}) == "upstream back-off: none"
+    usage = BudgetUsage(used=0, limit=15, left=15, next_slot_at=None, not_before=None)
+    assert unreachable_line(usage) == "upstream back-off: none"
 
 
 def test_a_back_off_and_a_retry_after_hold_name_the_command_that_clears_them() -> None:
-    backoff = {
-        "failures": 2,
-        "since": "2025-04-04T05:20:00.25Z",
-        "until": "2025-04-04T05:21:30.25Z",
-        "error": "cannot resolve ll.example",
-    }
-    budget = {
-        "used": 3,
-        "left": 12,
-        "limit": 15,
-        "next_slot_at": "2025-04-04T05:30:00.5Z",
-        "not_before": "2025-04-04T05:30:00.5Z",
-        "unreachable": backoff,
-    }
+    backoff = Unreachable(
+        failures=2,
+        since=epoch("2025-04-04T05:20:00.25Z"),
+        until=epoch("2025-04-04T05:21:30.25Z"),
+        error="cannot resolve ll.example",
+    )
+    budget = BudgetUsage(
+        used=3,
+        left=12,
+        limit=15,
+        next_slot_at=epoch("2025-04-04T05:30:00.5Z"),
+        not_before=epoch("2025-04-04T05:30:00.5Z"),
+        unreachable=backoff,
+    )
 
     assert unreachable_line(budget) == (
         "upstream back-off: 2 connection failure(s) in a row (cannot resolve ll.example) since"

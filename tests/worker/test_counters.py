@@ -18,6 +18,7 @@ from models.fleet.counters import (
     cycle_outcome,
     status_class,
 )
+from models.support.stop_reason import StopReason
 from tests.cli_helpers import cli_env, run_cli
 
 
@@ -71,7 +72,7 @@ def test_statuses_fall_in_their_class(status: int | None, label: str) -> None:
 
 
 def test_a_cycle_summary_reason_names_its_outcome() -> None:
-    assert [cycle_outcome(r) for r in (None, "lock lost", "budget")] == [
+    assert [cycle_outcome(r) for r in (None, StopReason.LOCK_LOST, StopReason.BUDGET)] == [
         "complete",
         "lock_lost",
         "budget",

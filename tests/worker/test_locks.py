@@ -156,12 +156,12 @@ def test_the_lock_names_its_holder(redis_client: redis.Redis, key: str) -> None:
     holder = lock.holder()
 
     assert holder is not None
-    assert (holder["host"], holder["pid"], holder["since"]) == (
+    assert (holder.host, holder.pid, holder.since) == (
         socket.gethostname(),
         os.getpid(),
         1_700_000_000.5,
     )
-    assert 0 < holder["expires_in_seconds"] <= TTL
+    assert 0 < holder.expires_in_seconds <= TTL
 
 
 def test_a_holder_that_died_on_this_host_is_taken_over_at_once(
@@ -177,7 +177,7 @@ def test_a_holder_that_died_on_this_host_is_taken_over_at_once(
     holder = successor.holder()
     assert holder is not None
     assert dead_pid != os.getpid()
-    assert holder["pid"] == os.getpid()
+    assert holder.pid == os.getpid()
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ from fake_upstream import FakeUpstream
 from harness.sync_rig import UPSTREAM_BASE, SyncHarness, without_event_urls
 from models.store.sync_state import LastSuccess, read_record
 from models.store.tables import DockingEvent, OutboxEntry, RemovalCandidate
+from models.support.stop_reason import StopReason
 from worker.notify.outbox import record_changes
 from worker.sync.changes import Change
 from worker.sync.summary import Mode
@@ -127,7 +128,7 @@ def test_a_cycle_that_lost_its_lock_commits_nothing_more(
 ) -> None:
     harness.sync.uow.still_locked = lambda: False
     summary = harness.cycle()
-    assert (summary.complete, summary.reason) == (False, "lock lost")
+    assert (summary.complete, summary.reason) == (False, StopReason.LOCK_LOST)
     assert harness.local_events() == {}
 
 
@@ -165,7 +166,7 @@ def test_a_removal_check_that_lost_its_lock_deletes_nothing_and_notifies_nothing
     summary = rig.cycle(Mode.SWEEP_STEP)  # a sweep page, then the detail check
     rig.close()
 
-    assert (summary.complete, summary.reason, summary.removed) == (False, "lock lost", 0)
+    assert (summary.complete, summary.reason, summary.removed) == (False, StopReason.LOCK_LOST, 0)
     assert gone in rig.local_events()  # not deleted
     with Session(engine) as session:
         removed_rows = session.exec(

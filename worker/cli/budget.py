@@ -11,18 +11,17 @@ Both need Redis only (exit 1 with one line when it does not answer).
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from typing import Any
 
 import click
 
-from models.store.status import budget_report, epoch_instant
+from models.fleet.readings import BudgetUsage, Unreachable
+from models.support.instants import epoch_instant
 from models.support.redact import without_credentials
 from settings import load_settings
 from worker.bootstrap import budget_process
 from worker.cli.errors import one_line_errors
-from worker.upstream.budget import Cleared, RequestBudget, Unreachable
+from worker.upstream.budget import Cleared, RequestBudget
 
 
 @click.group()
@@ -37,34 +36,33 @@ def show(as_json: bool) -> None:
     """Requests used in the sliding hour, the next free slot, upstream's hold, the back-off."""
     settings = load_settings()
     with budget_process(settings) as shared:
-        report = budget_report(dataclasses.asdict(shared.usage()))
+        usage = shared.usage()
     upstream = without_credentials(settings.upstream_url)
     if as_json:
-        click.echo(json.dumps({"upstream": upstream, **report}))
+        click.echo(json.dumps({"upstream": upstream, **usage.model_dump(mode="json")}))
         return
-    click.echo("\n".join(show_lines(report, upstream, window_seconds=shared.window_seconds)))
+    click.echo("\n".join(show_lines(usage, upstream, window_seconds=shared.window_seconds)))
 
 
-def show_lines(report: dict[str, Any], upstream: str, *, window_seconds: float) -> list[str]:
-    """``budget show``'s text from a ``budget_report`` (ISO-8601 instants)."""
+def show_lines(usage: BudgetUsage, upstream: str, *, window_seconds: float) -> list[str]:
+    """``budget show``'s text from a budget reading (its instants written ISO-8601)."""
     hour = "hour" if window_seconds == 3600 else f"{window_seconds:g} s"
     lines = [
         f"upstream: {upstream}",
-        f"requests: {report['used']} used of {report['limit']} in the sliding {hour}"
-        f" ({report['left']} left)",
-        f"next free slot: {report['next_slot_at'] or 'now'}",
-        f"upstream's Retry-After hold: {_until(report['not_before'])}",
+        f"requests: {usage.used} used of {usage.limit} in the sliding {hour} ({usage.left} left)",
+        f"next free slot: {epoch_instant(usage.next_slot_at) or 'now'}",
+        f"upstream's Retry-After hold: {_until(epoch_instant(usage.not_before))}",
     ]
-    backoff = report.get("unreachable")
-    if not backoff:
+    backoff = usage.unreachable
+    if backoff is None:
         lines.append("back-off after connection failures: none")
     else:
         lines.append(
-            f"back-off after connection failures: {backoff['failures']} in a row"
-            f" ({backoff['error']}) since {backoff['since']}; no request before"
-            f" {backoff['until']}"
+            f"back-off after connection failures: {backoff.failures} in a row"
+            f" ({backoff.error}) since {_at(backoff.since)}; no request before"
+            f" {_at(backoff.until)}"
         )
-    if report["not_before"] or backoff:
+    if usage.not_before is not None or backoff is not None:
         lines.append("(`dockwatch budget reset` ends the hold and the back-off now)")
     return lines
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
-from typing import Any
 
 import click
 from alembic.runtime.migration import MigrationContext
@@ -19,10 +17,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.ll2.formats import format_instant, parse_instant
+from models.fleet.readings import BudgetUsage, LockFree, LockHeld
+from models.ll2.formats import format_instant
 from models.store.db import alembic_config
-from models.store.status import read_status
+from models.store.status import ReadFailure, StatusReport, read_status
+from models.store.sync_state import LastCycle
 from models.support.clock import utc_now
+from models.support.instants import epoch_datetime
 from models.support.redact import redact_text
 from models.support.spans import human_span
 from settings import Settings, load_settings
@@ -57,8 +58,8 @@ def require_migrated(engine: Engine) -> None:
         )
 
 
-def gather(settings: Settings, engine: Engine) -> dict[str, Any]:
-    """The full status report as JSON-ready data."""
+def gather(settings: Settings, engine: Engine) -> StatusReport:
+    """The full status report."""
     with Session(engine) as session:
         return read_status(
             session,
@@ -69,46 +70,46 @@ def gather(settings: Settings, engine: Engine) -> dict[str, Any]:
         )
 
 
-def render(report: Mapping[str, Any], *, now: dt.datetime, poll_every: float) -> str:
-    """The report as a few human lines (keys it does not know are left to ``--json``).
+def render(report: StatusReport, *, now: dt.datetime, poll_every: float) -> str:
+    """The report as a few human lines (the rest is left to ``--json``).
 
     ``poll_every`` is the cadence's poll interval in seconds, for the next-poll line.
     """
-    cycle = report.get("last_cycle")
+    cycle = report.last_cycle
     lines = [
-        f"last successful sync: {_when(report.get('last_successful_sync'), now)}",
+        f"last successful sync: {_when(report.last_successful_sync, now)}",
         cycle_line(cycle, now),
         next_poll_line(cycle, poll_every, now),
-        f"events: {report.get('events')} ({report.get('open_events')} still docked)",
-        budget_line(report.get("budget")),
-        unreachable_line(report.get("budget")),
-        _lock_line(report.get("lock")),
-        f"outbox backlog: {report.get('outbox_backlog')}",
-        "state: STALE" if report.get("stale") else "state: fresh",
+        f"events: {report.events} ({report.open_events} still docked)",
+        budget_line(report.budget),
+        unreachable_line(report.budget),
+        _lock_line(report.lock),
+        f"outbox backlog: {report.outbox_backlog}",
+        "state: STALE" if report.stale else "state: fresh",
     ]
     return "\n".join(lines)
 
 
-def cycle_line(cycle: Mapping[str, Any] | None, now: dt.datetime) -> str:
+def cycle_line(cycle: LastCycle | None, now: dt.datetime) -> str:
     """``last cycle: <when>: 1 request, 0 created, …; complete`` (or why it stopped early)."""
-    if not cycle or not cycle.get("finished_at"):
+    if cycle is None or cycle.finished_at is None:
         return "last cycle: none yet"
-    summary = cycle.get("summary") or {}
-    requests = summary.get("requests", 0)
-    counts = ", ".join(f"{summary.get(key, 0)} {key}" for key in CYCLE_COUNTS)
-    text = f"last cycle: {_when(cycle['finished_at'], now)}: "
+    summary = cycle.summary
+    requests = summary.requests
+    counts = ", ".join(f"{getattr(summary, key)} {key}" for key in CYCLE_COUNTS)
+    text = f"last cycle: {_when(cycle.finished_at, now)}: "
     text += f"{requests} request{'' if requests == 1 else 's'}, {counts}"
-    if summary.get("complete", True):
+    if summary.complete:
         return text + "; complete"
-    text += f"; stopped early ({summary.get('reason') or 'no reason recorded'}"
-    if summary.get("resume_at"):
-        text += f", resumes at {summary['resume_at']}"
+    text += f"; stopped early ({summary.reason or 'no reason recorded'}"
+    if summary.resume_at:
+        text += f", resumes at {summary.resume_at}"
     text += ")"
-    error = str(summary.get("error") or "")
+    error = summary.error or ""
     return text + (f": {_shorten(error)}" if error else "")
 
 
-def next_poll_line(cycle: Mapping[str, Any] | None, poll_every: float, now: dt.datetime) -> str:
+def next_poll_line(cycle: LastCycle | None, poll_every: float, now: dt.datetime) -> str:
     """When the next poll is due: at most one interval after the last cycle, while beat runs.
 
     Beat keeps its schedule in memory, so the estimate comes from the cadence and the last
@@ -116,9 +117,9 @@ def next_poll_line(cycle: Mapping[str, Any] | None, poll_every: float, now: dt.d
     for two intervals, nothing says a poll is coming: the line says "unknown" and why.
     """
     every = f"one every {human_span(poll_every)}"
-    if not cycle or not cycle.get("finished_at"):
+    if cycle is None or cycle.finished_at is None:
         return f"next poll: unknown (no cycle has run yet; {every} while the worker and beat run)"
-    last = _instant(cycle["finished_at"])
+    last = cycle.finished_at
     due = last + dt.timedelta(seconds=poll_every)
     if now < due:
         return (
@@ -133,25 +134,19 @@ def next_poll_line(cycle: Mapping[str, Any] | None, poll_every: float, now: dt.d
     )
 
 
-def budget_line(budget: Mapping[str, Any] | None) -> str:
+def budget_line(budget: BudgetUsage | ReadFailure | None) -> str:
     """Requests used and left in the sliding hour, and when the next one may go if none is left."""
-    if not budget:
+    if budget is None:
         return "budget: unknown"
-    if "error" in budget:
+    if isinstance(budget, ReadFailure):
         return "budget: unavailable (Redis unreachable)"
-    text = f"budget: {budget.get('used')} used, {budget.get('left')} left of {budget.get('limit')}"
-    text += " per hour"
-    if budget.get("next_slot_at"):
-        text += f"; next request at {_clock(_instant(budget['next_slot_at']))}"
-    if budget.get("not_before"):
-        text += f" (upstream's Retry-After holds until {_shown(budget['not_before'])};"
+    text = f"budget: {budget.used} used, {budget.left} left of {budget.limit} per hour"
+    if budget.next_slot_at is not None:
+        text += f"; next request at {_clock(epoch_datetime(budget.next_slot_at))}"
+    if budget.not_before is not None:
+        text += f" (upstream's Retry-After holds until {_shown(budget.not_before)};"
         text += f" {RESET_HINT} clears it)"
     return text
-
-
-def _instant(text: str) -> dt.datetime:
-    """An instant of the report (written by ``format_instant``) as aware UTC."""
-    return parse_instant(text)
 
 
 def _clock(moment: dt.datetime) -> str:
@@ -159,12 +154,11 @@ def _clock(moment: dt.datetime) -> str:
     return format_instant(moment.replace(microsecond=0))
 
 
-def _when(instant: str | None, now: dt.datetime) -> str:
+def _when(instant: dt.datetime | None, now: dt.datetime) -> str:
     """``2025-04-04T05:24:14Z (12 s ago)``, or ``never``."""
-    if not instant:
+    if instant is None:
         return "never"
-    moment = _instant(instant)
-    return f"{_clock(moment)} ({human_span((now - moment).total_seconds())} ago)"
+    return f"{_clock(instant)} ({human_span((now - instant).total_seconds())} ago)"
 
 
 def _shorten(text: str) -> str:
@@ -172,37 +166,37 @@ def _shorten(text: str) -> str:
     return line if len(line) <= ERROR_SHOWN_CHARS else line[: ERROR_SHOWN_CHARS - 1] + "…"
 
 
-def _shown(instant: str | None) -> str:
-    """A report's instant to the second, ``?`` when missing."""
-    return "?" if not instant else _clock(_instant(instant))
+def _shown(epoch: float | None) -> str:
+    """An epoch instant to the second, ``?`` when missing."""
+    return "?" if epoch is None else _clock(epoch_datetime(epoch))
 
 
-def unreachable_line(budget: Mapping[str, Any] | None) -> str:
+def unreachable_line(budget: BudgetUsage | ReadFailure | None) -> str:
     """The back-off after connection failures: ``none``, its state and how to clear it, or
     ``unknown`` when the budget could not be read (Redis down, or no reader)."""
-    if not budget or "error" in budget:
-        why = "Redis unreachable" if budget else "not read"
+    if not isinstance(budget, BudgetUsage):
+        why = "not read" if budget is None else "Redis unreachable"
         return f"upstream back-off: unknown ({why})"
-    backoff = budget.get("unreachable")
-    if not backoff:
+    backoff = budget.unreachable
+    if backoff is None:
         return "upstream back-off: none"
     return (
-        f"upstream back-off: {backoff.get('failures')} connection failure(s) in a row "
-        f"({backoff.get('error')}) since {_shown(backoff.get('since'))}; "
-        f"no request before {_shown(backoff.get('until'))} (an answer from upstream ends it;"
+        f"upstream back-off: {backoff.failures} connection failure(s) in a row "
+        f"({backoff.error}) since {_shown(backoff.since)}; "
+        f"no request before {_shown(backoff.until)} (an answer from upstream ends it;"
         f" after fixing DOCKWATCH_UPSTREAM_URL or the network, {RESET_HINT} ends it now)"
     )
 
 
-def _lock_line(lock: Mapping[str, Any] | None) -> str:
-    if lock is None or "error" in lock:
-        return f"sync lock: unknown ({(lock or {}).get('error', 'not read')})"
-    if not lock.get("held"):
+def _lock_line(lock: LockFree | LockHeld | ReadFailure | None) -> str:
+    if lock is None or isinstance(lock, ReadFailure):
+        return f"sync lock: unknown ({'not read' if lock is None else lock.error})"
+    if isinstance(lock, LockFree):
         return "sync lock: free"
-    who = f"process {lock['pid']} on {lock['host']}" if lock.get("pid") else "an unknown holder"
+    who = f"process {lock.pid} on {lock.host}" if lock.pid else "an unknown holder"
     return (
-        f"sync lock: held by {who} since {_shown(lock.get('since'))} "
-        f"(expires in {lock.get('expires_in_seconds', 0):.0f} s unless renewed)"
+        f"sync lock: held by {who} since {_shown(lock.since)} "
+        f"(expires in {lock.expires_in_seconds:.0f} s unless renewed)"
     )
 
 
@@ -217,14 +211,13 @@ def status_command(settings: Settings, *, as_json: bool = False) -> None:
         require_migrated(engine)
         report = gather(settings, engine)
     if as_json:
-        click.echo(json.dumps(report, default=str))
+        click.echo(json.dumps(report.model_dump(mode="json")))
     else:
         click.echo(render(report, now=utc_now(), poll_every=cadence_for(settings).poll))
-    budget = report.get("budget") or {}
-    if "error" in budget:
-        detail = redact_text(str(budget["error"]), settings.secrets())
+    if isinstance(report.budget, ReadFailure):
+        detail = redact_text(report.budget.error, settings.secrets())
         fail(redis_unreachable(settings.redis_url, detail))
-    if report.get("stale"):
+    if report.stale:
         raise SystemExit(EXIT_STALE)
 
 

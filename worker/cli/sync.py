@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 import click
 
+from models.support.stop_reason import StopReason
 from settings import load_settings
 from worker.bootstrap import Runtime, build_runtime
 from worker.cli.errors import EXIT_TEMPFAIL, fail, one_line_errors
@@ -36,10 +37,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 # The one line for each early stop a later cycle resumes: what stopped it, when it resumes.
 # Its early-stop WARNING says what this command's one line says.
 CYCLE_LOGGER = "worker.sync.cycle"
-TEMPORARY_STOPS = {
-    "budget": "sync stopped early by the request budget; resumes at {resume}",
-    "throttled": "sync stopped early by upstream's 429; resumes at {resume}",
-    "backoff": (
+TEMPORARY_STOPS: dict[StopReason | None, str] = {
+    StopReason.BUDGET: "sync stopped early by the request budget; resumes at {resume}",
+    StopReason.THROTTLED: "sync stopped early by upstream's 429; resumes at {resume}",
+    StopReason.BACKOFF: (
         "sync stopped early by the back-off after connection failures ({error}; check"
         " DOCKWATCH_UPSTREAM_URL and the network); resumes at {resume}"
     ),
@@ -73,11 +74,7 @@ def _sync(full: bool) -> None:
         summary = runtime.run_cycle(Mode.FULL if full else Mode.POLL)
         if summary is None:
             holder = runtime.sync_lock().holder()
-            who = (
-                f" (process {holder['pid']} on {holder['host']})"
-                if holder and holder["pid"]
-                else ""
-            )
+            who = f" (process {holder.pid} on {holder.host})" if holder and holder.pid else ""
             click.echo(f"dockwatch: a sync cycle is already running{who}; nothing to do", err=True)
             return
         _relay_remaining(runtime)
@@ -85,7 +82,7 @@ def _sync(full: bool) -> None:
         if summary.reason in TEMPORARY_STOPS:
             fail(_stopped_early(summary), EXIT_TEMPFAIL)
         if summary.error is not None:
-            hint = UPSTREAM_HINT if summary.reason == "upstream" else ""
+            hint = UPSTREAM_HINT if summary.reason is StopReason.UPSTREAM else ""
             fail(f"sync failed: {summary.error}{hint}")
     finally:
         runtime.close()
@@ -93,7 +90,7 @@ def _sync(full: bool) -> None:
 
 def _stopped_early(summary: CycleSummary) -> str:
     """The one line for a cycle a later one resumes: what stopped it, and when it resumes."""
-    template = TEMPORARY_STOPS[str(summary.reason)]
+    template = TEMPORARY_STOPS[summary.reason]
     return template.format(error=summary.error, resume=_to_the_second(summary.resume_at))
 
 

@@ -32,6 +32,7 @@ from models.store.sync_state import (
     read_record,
     write_record,
 )
+from models.support.stop_reason import StopReason
 from worker.sync.poll import Poll
 from worker.sync.removals import RemovalChecks
 from worker.sync.summary import CycleSummary, Mode
@@ -52,9 +53,9 @@ log = logging.getLogger(__name__)
 # A paced sweep step checks at most this many eligible removal candidates.
 MAX_CHECKS_PER_STEP = 2
 # What stopped a cycle, in words, for the reasons whose summary carries no error text.
-STOPPED_BY = {
-    "budget": "the request budget is spent",
-    "throttled": "upstream asked to wait (429 or 503 Retry-After)",
+STOPPED_BY: dict[StopReason | None, str] = {
+    StopReason.BUDGET: "the request budget is spent",
+    StopReason.THROTTLED: "upstream asked to wait (429 or 503 Retry-After)",
 }
 
 
@@ -88,25 +89,27 @@ class SyncCycle:
         try:
             fresh = self._work(mode, summary)
         except LockLost as error:
-            summary.stop("lock lost")
+            summary.stop(StopReason.LOCK_LOST)
             summary.error = str(error)
         except BudgetExhausted as error:
-            summary.stop("throttled" if error.throttled else "budget", error.resume_at)
+            summary.stop(
+                StopReason.THROTTLED if error.throttled else StopReason.BUDGET, error.resume_at
+            )
         except UpstreamBackoff as error:
-            summary.stop("backoff", error.until)
+            summary.stop(StopReason.BACKOFF, error.until)
             summary.error = str(error)
         except UpstreamThrottled as error:
-            summary.stop("throttled", error.not_before)
+            summary.stop(StopReason.THROTTLED, error.not_before)
         except UpstreamUnreachable as error:
-            summary.stop("upstream", error.retry_at)
+            summary.stop(StopReason.UPSTREAM, error.retry_at)
             summary.error = str(error)
         except UpstreamError as error:
-            summary.stop("upstream")
+            summary.stop(StopReason.UPSTREAM)
             summary.error = str(error)
         except redis.RedisError as error:
             # No budget check is possible without Redis, so no request may be sent: stop here,
             # keeping every page already committed.
-            summary.stop("redis")
+            summary.stop(StopReason.REDIS)
             summary.error = f"Redis unavailable: {error}"
         summary.requests = self.client.requests_made - start
         self._finish(summary, fresh, mode)
@@ -159,7 +162,7 @@ def log_outcome(summary: CycleSummary, mode: Mode) -> None:
     if summary.complete:
         log.info("sync %s complete: %s", mode.value, counts)
         return
-    why = (summary.error or STOPPED_BY.get(str(summary.reason), str(summary.reason))).rstrip(".")
+    why = (summary.error or STOPPED_BY.get(summary.reason, str(summary.reason))).rstrip(".")
     log.warning(
         "sync %s stopped early (%s): %s; next try %s; %s",
         mode.value,

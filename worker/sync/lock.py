@@ -30,6 +30,8 @@ from typing import Any, cast
 from redis import Redis
 from redis.exceptions import LockError
 
+from models.fleet.readings import LockHeld
+
 logger = logging.getLogger(__name__)
 
 # KEYS: the lock. ARGV: the token it must still hold. Deletes it only then; returns 1 if so.
@@ -168,8 +170,8 @@ class SingleFlight:
         """Whether Redis still holds this instance's token."""
         return bool(self._lock.owned())
 
-    def holder(self) -> dict[str, Any] | None:
-        """Who holds the lock now, JSON-ready: ``host``, ``pid``, ``since`` (epoch) and
+    def holder(self) -> LockHeld | None:
+        """Who holds the lock now: ``host``, ``pid``, ``since`` (epoch) and
         ``expires_in_seconds``; None when it is free. A token that names nobody gives nulls."""
         pipe = self._redis.pipeline(transaction=True)
         pipe.get(self.key)
@@ -178,9 +180,9 @@ class SingleFlight:
         if token is None:
             return None
         holder = Holder.of_token(token)
-        return {
-            "host": None if holder is None else holder.host,
-            "pid": None if holder is None else holder.pid,
-            "since": None if holder is None else holder.since,
-            "expires_in_seconds": max(0.0, int(ttl_ms) / 1000),
-        }
+        return LockHeld(
+            host=None if holder is None else holder.host,
+            pid=None if holder is None else holder.pid,
+            since=None if holder is None else holder.since,
+            expires_in_seconds=max(0.0, int(ttl_ms) / 1000),
+        )

@@ -24,6 +24,7 @@ from sqlmodel import Session
 
 from models.ll2.schema import valid_event_id
 from models.store.sync_state import FillState, SweepCheckpoint, fill_done, read_record, write_record
+from models.support.stop_reason import StopReason
 from worker.sync import candidates
 from worker.sync.page_commit import commit_page
 from worker.sync.paging import PAGE_SIZE, page_is_whole
@@ -78,7 +79,7 @@ class Sweep:
         pages = 0
         while max_pages is None or pages < max_pages:
             if reserve and self.budget.usage().left <= reserve:
-                summary.stop("paced")
+                summary.stop(StopReason.PACED)
                 return
             with self.uow.read() as session:
                 state = read_record(session, SweepCheckpoint)

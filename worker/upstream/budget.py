@@ -31,6 +31,7 @@ from typing import Any
 from redis import Redis
 
 from models.fleet.keys import FleetKeys
+from models.fleet.readings import BudgetUsage, Unreachable
 from worker.upstream.errors import BudgetExhausted, UpstreamBackoff
 
 # KEYS: budget zset, not-before string, unreachable hash.
@@ -103,28 +104,6 @@ _BACKOFF_MEMORY_SECONDS = 3600.0
 # Real-time slack on key expiry so a key never vanishes while the (possibly skewed) clock of some
 # process still needs it.
 _EXPIRY_SLACK_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Unreachable:
-    """The fleet-wide back-off after requests that never reached upstream (epochs, seconds)."""
-
-    failures: int  # requests in a row that failed without reaching upstream
-    since: float  # when the first of them failed
-    until: float  # no request is sent before this
-    error: str  # the last failure's cause in words, e.g. ``cannot resolve ll.example``
-
-
-@dataclass(frozen=True)
-class BudgetUsage:
-    """A snapshot of the budget: sends in the current window and when the next one is allowed."""
-
-    used: int
-    limit: int
-    left: int
-    next_slot_at: float | None  # epoch of the next affordable request; None when one is free now
-    not_before: float | None  # persisted upstream "Retry-After" deadline, if still ahead
-    unreachable: Unreachable | None = None  # the back-off after connection failures, if any
 
 
 @dataclass(frozen=True)
@@ -240,7 +219,12 @@ class RequestBudget:
                 _ttl_ms(BACKOFF_LONGEST_SECONDS + _BACKOFF_MEMORY_SECONDS),
             ],
         )
-        return Unreachable(int(failures), float(_text(since)), float(_text(until)), error)
+        return Unreachable(
+            failures=int(failures),
+            since=float(_text(since)),
+            until=float(_text(until)),
+            error=error,
+        )
 
     def note_reachable(self) -> None:
         """Upstream answered: the unreachable back-off ends for every process."""

@@ -40,7 +40,7 @@ def status(request: Request) -> Response:
             budget=context.budget,
             lock=context.lock,
         )
-    return _json(200, report)
+    return _json(200, report.model_dump(mode="json"))
 
 
 def metrics(request: Request) -> Response:
