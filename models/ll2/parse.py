@@ -10,7 +10,7 @@ ignored.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +23,6 @@ Row = dict[str, Any]
 Converter = Callable[[Any], Any]
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """An instant as aware UTC; upstream writes UTC, so a naive one is taken as UTC."""
     if value is None:
@@ -34,9 +30,14 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _columns(*names: str, **converted: tuple[str, Converter]) -> dict[str, tuple[str, Converter]]:
-    """Schema attribute -> (column, converter): ``names`` copied as they are, plus ``converted``."""
-    return {"id": ("id", _same), **{name: (name, _same) for name in names}, **converted}
+# (schema attribute, column, converter or None for a value copied as it is), per table.
+Columns = tuple[tuple[str, str, Converter | None], ...]
+
+
+def _columns(*names: str, **converted: tuple[str, Converter]) -> Columns:
+    """``id`` and ``names`` copied as they are, then ``converted`` (attribute=(column, convert))."""
+    plain = [(name, name, None) for name in ("id", *names)]
+    return (*plain, *((name, column, convert) for name, (column, convert) in converted.items()))
 
 
 _URL = ("url", plain_url)
@@ -110,13 +111,13 @@ class ParsedEvent:
     stations: list[Row] = field(default_factory=list)
 
 
-def _row(source: Struct, columns: Mapping[str, tuple[str, Converter]]) -> Row:
+def _row(source: Struct, columns: Columns) -> Row:
     """Columns for the attributes of ``source`` that upstream sent (``id`` always is)."""
     row: Row = {}
-    for attribute, (column, convert) in columns.items():
+    for attribute, column, convert in columns:
         value = getattr(source, attribute)
         if value is not UNSET:
-            row[column] = convert(value)
+            row[column] = value if convert is None else convert(value)
     return row
 
 

@@ -25,6 +25,9 @@ from models.store.tables import DockingEvent, SpacecraftFlight, table_of
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.
 DURATION_DRIFT_SECONDS = 120
+# The digest's JSON: exactly ``json.dumps(payload, sort_keys=True, separators=(",", ":"),
+# default=str)`` (stored digests depend on these bytes), with the encoder built once.
+_DIGEST_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
 
 
 def _open_dockings(session: Session, spacecraft_ids: Sequence[int]) -> set[tuple[int, int]]:
@@ -118,5 +121,5 @@ def payload_digest(payload: Mapping[str, Any], now: dt.datetime) -> str:
             if key in craft:
                 craft[key] = duration_anchor(craft[key], grows, now)
         payload = {**payload, "flight_vehicle": {**flight, "spacecraft": craft}}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    text = _DIGEST_ENCODER.encode(payload)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
