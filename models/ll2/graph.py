@@ -121,24 +121,40 @@ def load_embedded(connection: Connection) -> EmbeddedRows:
     )
 
 
-def load_graphs(session: Session, ids: Sequence[int]) -> list[EventGraph]:
-    """The graphs of the events with these ids, in the ids' order (unknown ids are skipped)."""
+def load_graphs(
+    session: Session, ids: Sequence[int], *, shared_rows: bool = True
+) -> list[EventGraph]:
+    """The graphs of the events with these ids, in the ids' order (unknown ids are skipped).
+
+    With ``shared_rows=False`` the rows other events share by id (status, config with its type
+    and agency, location, stations) are not read and stay ``None``: four statements instead of
+    ten, for templates (``models.ll2.template``), which only refer to those rows by id.
+    """
     if not ids:
         return []
     connection = session.connection()
     events = _by_id(connection, EventRecord, _ids(ids))
     flights = _by_id(connection, FlightRecord, _ids(e.flight_vehicle_id for e in events.values()))
     craft = _by_id(connection, SpacecraftRecord, _ids(f.spacecraft_id for f in flights.values()))
-    statuses = _by_id(connection, StatusRecord, _ids(c.status_id for c in craft.values()))
-    configs = _by_id(connection, ConfigRecord, _ids(c.spacecraft_config_id for c in craft.values()))
-    types = _by_id(connection, ConfigTypeRecord, _ids(c.type_id for c in configs.values()))
-    agencies = _by_id(connection, AgencyRecord, _ids(c.agency_id for c in configs.values()))
-    locations = _by_id(
-        connection, LocationRecord, _ids(e.docking_location_id for e in events.values())
-    )
-    station_ids = [e.space_station_id for e in events.values()]
-    station_ids += [loc.spacestation_id for loc in locations.values()]
-    stations = _by_id(connection, StationRecord, _ids(station_ids))
+    statuses: dict[int, StatusRecord] = {}
+    configs: dict[int, ConfigRecord] = {}
+    types: dict[int, ConfigTypeRecord] = {}
+    agencies: dict[int, AgencyRecord] = {}
+    locations: dict[int, LocationRecord] = {}
+    stations: dict[int, StationRecord] = {}
+    if shared_rows:
+        statuses = _by_id(connection, StatusRecord, _ids(c.status_id for c in craft.values()))
+        configs = _by_id(
+            connection, ConfigRecord, _ids(c.spacecraft_config_id for c in craft.values())
+        )
+        types = _by_id(connection, ConfigTypeRecord, _ids(c.type_id for c in configs.values()))
+        agencies = _by_id(connection, AgencyRecord, _ids(c.agency_id for c in configs.values()))
+        locations = _by_id(
+            connection, LocationRecord, _ids(e.docking_location_id for e in events.values())
+        )
+        station_ids = [e.space_station_id for e in events.values()]
+        station_ids += [loc.spacestation_id for loc in locations.values()]
+        stations = _by_id(connection, StationRecord, _ids(station_ids))
     open_craft = _open_spacecraft(connection, list(craft))
 
     graphs = []

@@ -10,8 +10,9 @@ ignored.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 from msgspec import UNSET, Struct
@@ -23,10 +24,6 @@ Row = dict[str, Any]
 Converter = Callable[[Any], Any]
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
 def _utc(value: dt.datetime | None) -> dt.datetime | None:
     """An instant as aware UTC; upstream writes UTC, so a naive one is taken as UTC."""
     if value is None:
@@ -34,9 +31,22 @@ def _utc(value: dt.datetime | None) -> dt.datetime | None:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
-def _columns(*names: str, **converted: tuple[str, Converter]) -> dict[str, tuple[str, Converter]]:
-    """Schema attribute -> (column, converter): ``names`` copied as they are, plus ``converted``."""
-    return {"id": ("id", _same), **{name: (name, _same) for name in names}, **converted}
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """How one table's row is read from a schema struct: ``read`` returns the attributes' values
+    (a tuple, in one C call) and ``plan`` gives each one's column and converter (None: the value
+    is copied as it is)."""
+
+    read: Callable[[Any], tuple[Any, ...]]
+    plan: tuple[tuple[str, Converter | None], ...]
+
+
+def _columns(*names: str, **converted: tuple[str, Converter]) -> Columns:
+    """``id`` and ``names`` copied as they are, then ``converted`` (attribute=(column, convert))."""
+    entries: list[tuple[str, str, Converter | None]] = [(n, n, None) for n in ("id", *names)]
+    entries += [(name, column, convert) for name, (column, convert) in converted.items()]
+    attributes = [attribute for attribute, _, _ in entries]
+    return Columns(attrgetter(*attributes), tuple((column, f) for _, column, f in entries))
 
 
 _URL = ("url", plain_url)
@@ -110,14 +120,13 @@ class ParsedEvent:
     stations: list[Row] = field(default_factory=list)
 
 
-def _row(source: Struct, columns: Mapping[str, tuple[str, Converter]]) -> Row:
+def _row(source: Struct, columns: Columns) -> Row:
     """Columns for the attributes of ``source`` that upstream sent (``id`` always is)."""
-    row: Row = {}
-    for attribute, (column, convert) in columns.items():
-        value = getattr(source, attribute)
-        if value is not UNSET:
-            row[column] = convert(value)
-    return row
+    return {
+        column: value if convert is None else convert(value)
+        for (column, convert), value in zip(columns.plan, columns.read(source), strict=True)
+        if value is not UNSET
+    }
 
 
 def parse_event(payload: Any, *, fetched_at: dt.datetime) -> ParsedEvent:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import Any
 from urllib.parse import urlencode
 
@@ -72,7 +73,9 @@ class _Raw:
 def _encode(value: Any, out: list[str]) -> None:
     kind = type(value)
     if kind is str:
-        out.append(compact_json(value))
+        # What ``compact_json`` writes for a str (ensure_ascii off), without the encoder's
+        # per-call set-up: most of a template is short strings.
+        out.append(encode_basestring(value))
     elif value is None:
         out.append("null")
     elif kind is bool:
@@ -83,9 +86,21 @@ def _encode(value: Any, out: list[str]) -> None:
         out.append(value.text)
     elif isinstance(value, dict):
         out.append("{")
-        for index, (key, item) in enumerate(value.items()):
-            out.append(("," if index else "") + compact_json(key) + ":")
-            _encode(item, out)
+        separator = ""
+        for key, item in value.items():
+            name = separator + (encode_basestring(key) if type(key) is str else compact_json(key))
+            separator = ","
+            # The commonest members inline (a call per member is most of a template's cost).
+            item_kind = type(item)
+            if item_kind is str:
+                out.append(name + ":" + encode_basestring(item))
+            elif item is None:
+                out.append(name + ":null")
+            elif item_kind is _Raw:
+                out.append(name + ":" + item.text)
+            else:
+                out.append(name + ":")
+                _encode(item, out)
         out.append("}")
     else:
         out.append(compact_json(value))

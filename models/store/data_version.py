@@ -28,9 +28,12 @@ def bump_data_version(session: Session, now: dt.datetime) -> int:
     The row is locked first (PostgreSQL; SQLite has one writer anyway), so two writers can
     never both write the same next number.
     """
-    session.get(SyncState, DataVersion.NAME, with_for_update=True)
+    # Held while the record is read and written: the identity map keeps only referenced rows,
+    # so without it each of those would SELECT the row again.
+    locked = session.get(SyncState, DataVersion.NAME, with_for_update=True)
     number = read_data_version(session).number + 1
     write_record(session, DataVersion(number=number, changed_at=now), now)
+    del locked
     return number
 
 

@@ -79,7 +79,7 @@ def document_rows(session: Session, event_ids: Iterable[int], version: int) -> l
     """
     rows = []
     for batch in _batches(event_ids):
-        for graph in load_graphs(session, batch):
+        for graph in load_graphs(session, batch, shared_rows=False):
             event, craft = graph.event, graph.spacecraft
             in_space, docked, fetched_at = growing_durations(graph)
             rows.append(

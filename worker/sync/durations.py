@@ -9,9 +9,7 @@ from, so growth alone never makes an event look changed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -104,19 +102,3 @@ def duration_anchor(value: Any, grows: bool, now: dt.datetime) -> Any:
     if seconds is None:
         return value
     return int(now.timestamp() - seconds) // DURATION_DRIFT_SECONDS
-
-
-def payload_digest(payload: Mapping[str, Any], now: dt.datetime) -> str:
-    """A digest of an event's JSON that per-request growth of the durations leaves alone."""
-    flight = payload.get("flight_vehicle")
-    if isinstance(flight, Mapping) and isinstance(flight.get("spacecraft"), Mapping):
-        craft = dict(flight["spacecraft"])
-        for key, grows in (
-            ("time_in_space", craft.get("in_space") is True),
-            ("time_docked", payload.get("departure") is None),
-        ):
-            if key in craft:
-                craft[key] = duration_anchor(craft[key], grows, now)
-        payload = {**payload, "flight_vehicle": {**flight, "spacecraft": craft}}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

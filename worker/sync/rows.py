@@ -6,9 +6,10 @@ Helpers never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Insert, Table, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -41,21 +42,25 @@ def upsert_rows(session: Session, model: type[SQLModel], rows: list[Row]) -> int
     if not rows:
         return 0
     table = table_of(model)
-    dialect = session.connection().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    connection = session.connection()
+    dialect = connection.dialect.name
     groups: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
-    connection = session.connection()
     for columns, group in groups.items():
-        statement = insert(table)
-        updates = {name: statement.excluded[name] for name in columns if name != "id"}
-        if updates:
-            statement = statement.on_conflict_do_update(index_elements=["id"], set_=updates)
-        else:
-            statement = statement.on_conflict_do_nothing(index_elements=["id"])
-        connection.execute(statement, group)
+        connection.execute(_upsert_statement(table, dialect, columns), group)
     return len(rows)
+
+
+@lru_cache(maxsize=512)
+def _upsert_statement(table: Table, dialect: str, columns: tuple[str, ...]) -> Insert:
+    """The ON CONFLICT upsert of ``columns`` (built once per table, dialect and column set)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(table)
+    updates = {name: statement.excluded[name] for name in columns if name != "id"}
+    if updates:
+        return statement.on_conflict_do_update(index_elements=["id"], set_=updates)
+    return statement.on_conflict_do_nothing(index_elements=["id"])
 
 
 def differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:

@@ -39,13 +39,14 @@ from models.store.tables import (
 )
 from models.support.clock import utc_now
 from worker.sync.changes import Change, ChangeKind, classify
+from worker.sync.digest import payload_digest, stored_digest_matches
 from worker.sync.documents import (
     events_embedding,
     refresh_documents,
     remove_documents,
     spacecraft_of_events,
 )
-from worker.sync.durations import docked_before_and_after, durations_drifted, payload_digest
+from worker.sync.durations import docked_before_and_after, durations_drifted
 from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
 
 log = logging.getLogger(__name__)
@@ -135,25 +136,25 @@ def _skip_unchanged(
     """Drop the payloads whose digest matches the stored one: nothing in them can differ.
 
     A stored digest is only ever that of a payload that passed the schema, so a matching one
-    needs no validation; an id that is not a valid 2.2.0 id never reaches the query. Returns the
-    payloads left to parse and the digest of each by event id.
+    needs no validation; an id that is not a valid 2.2.0 id never reaches the query. The stored
+    digests are read first, so each payload is hashed once, in the form its row holds
+    (``worker.sync.digest``). Returns the payloads left to parse and the digest to write with
+    each of them by event id.
     """
     ids = [valid_event_id(payload) for payload in payloads]
-    digests = {
-        ident: payload_digest(payload, now)
-        for ident, payload in zip(ids, payloads, strict=True)
-        if ident is not None
-    }
+    wanted = sorted({ident for ident in ids if ident is not None})
     table = table_of(DockingEvent)
-    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(list(digests)))
-    stored = dict(session.connection().execute(query).tuples().all()) if digests else {}
-    left = []
+    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(wanted))
+    stored = dict(session.connection().execute(query).tuples().all()) if wanted else {}
+    left, digests = [], {}
     for ident, payload in zip(ids, payloads, strict=True):
-        if ident is not None and stored.get(ident) == digests[ident]:
+        if ident is not None and stored_digest_matches(stored.get(ident), payload, now):
             result.unchanged += 1
             result.seen_ids.append(ident)
-        else:
-            left.append(payload)
+            continue
+        if ident is not None:
+            digests[ident] = payload_digest(payload, now)
+        left.append(payload)
     return left, digests
 
 
