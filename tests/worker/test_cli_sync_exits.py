@@ -234,6 +234,7 @@ def test_a_sigkilled_sync_leaves_a_lock_the_next_sync_takes_over_at_once(
     text = run_cli(env, "status", cwd=tmp_path).stdout
     first.send_signal(signal.SIGKILL)
     first.communicate(timeout=60)
+    after_kill = run_cli(env, "status", cwd=tmp_path).stdout
     fake.faults.clear()
     left_for = redis_client.pttl(lock_key)
 
@@ -242,6 +243,9 @@ def test_a_sigkilled_sync_leaves_a_lock_the_next_sync_takes_over_at_once(
     assert first.returncode == -signal.SIGKILL
     assert (held["held"], held["pid"], held["host"]) == (True, first.pid, socket.gethostname())
     assert f"sync lock: held by process {first.pid} on {socket.gethostname()} since " in text
+    assert f"sync lock: held by process {first.pid} on {socket.gethostname()}, which is gone" in (
+        after_kill
+    )
     assert isinstance(left_for, int)
     assert left_for > 10_000  # the dead holder's lock had most of its 60 s TTL left
     assert second.returncode == 0, second.stderr

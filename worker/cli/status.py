@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import socket
 
 import click
 from alembic.runtime.migration import MigrationContext
@@ -36,6 +37,7 @@ from worker.bootstrap import (
     redis_unreachable,
 )
 from worker.cli.errors import EXIT_STALE, fail, one_line_errors
+from worker.sync.lock import process_exists
 
 CYCLE_COUNTS = ("created", "updated", "unchanged", "removed", "notifications")
 # The command that ends the back-off and upstream's Retry-After hold (``worker.cli.budget``).
@@ -194,6 +196,11 @@ def _lock_line(lock: LockFree | LockHeld | ReadFailure | None) -> str:
     if isinstance(lock, LockFree):
         return "sync lock: free"
     who = f"process {lock.pid} on {lock.host}" if lock.pid else "an unknown holder"
+    if lock.pid and lock.host == socket.gethostname() and not process_exists(lock.pid):
+        return (
+            f"sync lock: held by {who}, which is gone (killed mid-cycle): the next cycle on this"
+            f" host takes it over at once, elsewhere it frees in {lock.expires_in_seconds:.0f} s"
+        )
     return (
         f"sync lock: held by {who} since {_shown(lock.since)} "
         f"(expires in {lock.expires_in_seconds:.0f} s unless renewed)"
