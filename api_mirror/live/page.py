@@ -222,6 +222,9 @@ async function start() {
         note(entry.id, entry.event);
         lastId = entry.id;
       }
+      // Nothing retained yet: every later entry is new, so a reconnect replays from the start
+      // (a reconnect without an id would resume at the stream's end and miss what came between).
+      if (!lastId) lastId = "0";
     }
   } catch (error) {
     state.textContent = "could not read the latest notifications: " + error;
