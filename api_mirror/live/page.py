@@ -19,8 +19,8 @@ import json
 from collections.abc import Sequence
 from html import escape
 
-from api_mirror.live.docked import Docked
 from models.ll2.formats import format_instant
+from models.store.docked import Docked
 from models.support.spans import human_span
 
 EVENT_PATH = "/2.2.0/docking_event/{}/"

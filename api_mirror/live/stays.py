@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, or_, select
 
-from api_mirror.live.docked import placement
 from models.ll2.graph import load_graphs
+from models.store.docked import placement
 from models.store.tables import DockingEvent
 
 

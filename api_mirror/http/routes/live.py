@@ -1,7 +1,7 @@
 """``GET /``, the live page for people, and the fragments and data it fetches again.
 
 ``/live/docked`` is the docked list, ``/live/timeline?days=`` the history picture, both read from
-the database (``api_mirror.live.docked``, ``api_mirror.live.stays``); ``/live/recent`` the latest
+the database (``models.store.docked``, ``api_mirror.live.stays``); ``/live/recent`` the latest
 notifications retained in the stream. The page then follows ``/events`` in the browser. See
 ``api_mirror.live.page`` for what it shows.
 """
@@ -18,11 +18,11 @@ from starlette.responses import HTMLResponse, Response
 from api_mirror.drf.renderer import json_response
 from api_mirror.http.context import context_of
 from api_mirror.http.routes.events import EventFeed
-from api_mirror.live.docked import docked_now
 from api_mirror.live.page import render_docked, render_page
 from api_mirror.live.stays import stays_since
 from api_mirror.live.timeline import WindowError, parse_days, render_timeline
 from models.fleet.stream import NOTIFICATION_TYPES
+from models.store.docked import docked_now
 
 NO_STORE = {"Cache-Control": "no-store"}
 RECENT_COUNT = 50
