@@ -127,8 +127,8 @@ class Settings(BaseSettings):
     sse_keepalive_seconds: Annotated[float, Field(ge=0.1, le=300)] = 15.0
     # How often the mirror checks the data version on its own (the sync's hint comes sooner).
     mirror_check_seconds: Annotated[float, Field(ge=0.05, le=3600)] = 1.0
-    # The mirror's memory for rendered events (MiB); beyond it pages read them from the database.
-    mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 64
+    # The mirror's memory for whole answers kept for repeated requests (MiB).
+    mirror_cache_mb: Annotated[int, Field(ge=1, le=65536)] = 16
     # Origins browser apps may read the mirror from: * (any) or a comma-separated list.
     cors_origins: str = "*"
     # The MQTT broker Home Assistant listens on (mqtt://user:password@host:1883, mqtts:// for

@@ -44,7 +44,6 @@ from api_mirror.live.page import DOCKED_FRAGMENT_PATH, RECENT_PATH, TIMELINE_FRA
 from api_mirror.openapi.document import build_document
 from api_mirror.read.answer_cache import ResponseCache
 from api_mirror.read.current import Snapshots
-from api_mirror.read.templates import TemplateCache
 from api_mirror.read.watcher import Hints, SnapshotWatcher
 from models.store.status import BudgetReader, LockReader
 from models.support.clock import Clock, utc_now
@@ -89,9 +88,9 @@ def create_app(
     metrics are left out and ``dockwatch_redis_up`` is 0).
     ``hints`` is where writers announce new data versions (without it the snapshot moves every
     ``config.check_seconds``, or on an explicit ``app.state.mirror.snapshots.refresh()``).
-    Beyond ``config.cache_bytes``, pages read the templates they miss from the database.
+    Whole answers are kept for repeats up to ``config.cache_bytes``.
     """
-    snapshots = Snapshots(engine, TemplateCache(config.cache_bytes))
+    snapshots = Snapshots(engine)
     watcher = SnapshotWatcher(snapshots, interval=config.check_seconds, hints=hints)
     fleet = FleetCollector(
         engine,
@@ -139,7 +138,7 @@ def create_app(
         budget=budget,
         lock=lock,
         stale_after_seconds=config.stale_after_seconds,
-        cache=ResponseCache(max_bytes=config.cache_bytes // 4),
+        cache=ResponseCache(max_bytes=config.cache_bytes),
     )
     app.state.mirror = context
     metrics = MirrorMetrics(fleet)

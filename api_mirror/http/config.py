@@ -14,7 +14,7 @@ class MirrorConfig:
     ``stale_after_seconds``: how old the last sync may be before /status and /metrics call the
     data stale. ``check_seconds``: how often the data version is checked on its own (None:
     never; the snapshot then moves only on hints or an explicit refresh). ``cache_bytes``: the
-    cap of the templates kept in memory; whole answers kept for repeats get a quarter of that.
+    memory for whole answers kept for repeats (the events' bodies are all in the snapshot).
     ``cors_origins``: the origins browser apps may read the mirror from (``("*",)``: any; see
     ``api_mirror.http.cors``).
     """

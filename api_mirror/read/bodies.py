@@ -1,9 +1,11 @@
 """Bodies assembled at serve time: a list page or an event as compact JSON bytes.
 
-An answer is the events' compiled templates (``api_mirror.read.templates``) joined with what only
-the request knows: the serving base, the shared rows' fragments under its link style, and the two
-growing durations brought current at the serve time. The bytes are exactly DRF's compact JSON of the
-same body (``api_mirror.drf.renderer.json_text``): every piece was written by that encoder.
+An answer is its events' compiled bodies (``api_mirror.read.compiled``) joined and then resolved
+with what only the request knows, in whole-buffer byte operations rather than per piece: the
+detailed-only parts kept or dropped, the serving base, the link style's url ends, the shared
+rows' fragments under that style, and each event's growing durations brought current at the
+serve time. The bytes are exactly DRF's compact JSON of the same body
+(``api_mirror.drf.renderer.json_text``): every piece was written by that encoder.
 """
 
 from __future__ import annotations
@@ -12,61 +14,87 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 
 from api_mirror.drf.renderer import json_bytes
+from api_mirror.read.compiled import (
+    BASE_MARK,
+    DETAILED_MARK,
+    DOCKED_MARK,
+    IN_SPACE_MARK,
+    PLAIN_MARK,
+    REF_MARK,
+    SLASH_MARK,
+    Ends,
+)
 from api_mirror.read.snapshot import Entry
-from api_mirror.read.templates import BASE_HOLE, IN_SPACE_HOLE, Compiled
 from models.ll2.formats import format_duration
 from models.ll2.template import json_string_text
 from models.store.read_model import epoch_micros
 
 
 class BodyWriter:
-    """Writes events for one request: its base, its fragments, one mode, one serve time.
+    """Writes events for one request: its base, its link style's url ends (``Ends``), its
+    fragments (by ref, ``compile_fragments``' form for the mode), one mode, one serve time.
 
     ``growing`` tells, once written, whether a duration was brought current (the body is then
     right for this second only).
     """
 
-    __slots__ = ("base", "detailed", "fragments", "growing", "now")
+    __slots__ = ("base", "detailed", "fragments", "growing", "now", "plain_end", "slash_end")
 
     def __init__(
-        self, base: str, fragments: Mapping[str, bytes], *, detailed: bool, now: dt.datetime
+        self,
+        base: str,
+        ends: Ends,
+        fragments: Mapping[bytes, bytes],
+        *,
+        detailed: bool,
+        now: dt.datetime,
     ) -> None:
         self.base = json_string_text(base).encode()
+        self.slash_end = ends[0].encode()  # url-safe text (``models.ll2.template.style_ends``)
+        self.plain_end = ends[1].encode()
         self.fragments = fragments
         self.detailed = detailed
         self.now = epoch_micros(now)
         self.growing = False
 
-    def _duration(self, stored: int | None, counted_from: int | None) -> bytes:
-        if stored is None or counted_from is None:
-            return b"null"  # never marked so; kept safe
+    def _duration(self, stored: int, counted_from: int | None) -> bytes:
         self.growing = True
+        if counted_from is None:
+            return b"null"  # never marked so; kept safe
         return format_duration(stored + max(0, (self.now - counted_from) // 1_000_000)).encode()
 
-    def event(self, entry: Entry, compiled: Compiled, out: list[bytes]) -> None:
-        """Append the event's JSON to ``out``."""
+    def _current(self, entry: Entry) -> bytes:
+        """The entry's compiled body with its growing durations written; raises ValueError for
+        an entry without a body."""
+        body = entry.body
+        if body is None:
+            raise ValueError(f"event {entry.id}: the snapshot was built without bodies")
+        if entry.in_space is not None:
+            body = body.replace(IN_SPACE_MARK, self._duration(entry.in_space, entry.durations_at))
+        if entry.docked is not None:
+            body = body.replace(DOCKED_MARK, self._duration(entry.docked, entry.durations_at))
+        return body
+
+    def events(self, entries: Sequence[Entry], separator: bytes = b",") -> bytes:
+        """The entries' JSON, joined by ``separator``, every mark resolved."""
+        text = separator.join([self._current(entry) for entry in entries])
+        if self.detailed:
+            text = text.replace(DETAILED_MARK, b"")
+        else:
+            text = b"".join(text.split(DETAILED_MARK)[0::2])
+        text = text.replace(BASE_MARK, self.base).replace(SLASH_MARK, self.slash_end)
+        text = text.replace(PLAIN_MARK, self.plain_end)
+        if REF_MARK not in text:
+            return text
+        parts = text.split(REF_MARK)
         fragments = self.fragments
-        parts = (compiled.head, compiled.detailed) if self.detailed else (compiled.head,)
-        for pieces in parts:
-            for piece in pieces:
-                if piece.__class__ is bytes:
-                    out.append(piece)
-                elif piece.__class__ is str:
-                    out.append(fragments.get(piece, b"null"))
-                elif piece == BASE_HOLE:
-                    out.append(self.base)
-                elif piece == IN_SPACE_HOLE:
-                    out.append(self._duration(entry.in_space, entry.durations_at))
-                else:
-                    out.append(self._duration(entry.docked, entry.durations_at))
-        out.append(compiled.tail)
+        parts[1::2] = [fragments.get(ref, b"null") for ref in parts[1::2]]
+        return b"".join(parts)
 
 
-def event_body(writer: BodyWriter, entry: Entry, compiled: Compiled) -> bytes:
+def event_body(writer: BodyWriter, entry: Entry) -> bytes:
     """The detail route's body."""
-    out: list[bytes] = []
-    writer.event(entry, compiled, out)
-    return b"".join(out)
+    return writer.events([entry])
 
 
 def list_body(
@@ -76,21 +104,18 @@ def list_body(
     next_url: str | None,
     previous_url: str | None,
     entries: Sequence[Entry],
-    templates: Mapping[int, Compiled],
 ) -> bytes:
     """The list route's body: the count/next/previous/results envelope."""
-    out = [
-        b'{"count":',
-        str(count).encode(),
-        b',"next":',
-        json_bytes(next_url),
-        b',"previous":',
-        json_bytes(previous_url),
-        b',"results":[',
-    ]
-    for index, entry in enumerate(entries):
-        if index:
-            out.append(b",")
-        writer.event(entry, templates[entry.id], out)
-    out.append(b"]}")
-    return b"".join(out)
+    return b"".join(
+        (
+            b'{"count":',
+            str(count).encode(),
+            b',"next":',
+            json_bytes(next_url),
+            b',"previous":',
+            json_bytes(previous_url),
+            b',"results":[',
+            writer.events(entries),
+            b"]}",
+        )
+    )

@@ -191,7 +191,7 @@ def query_events(session: Session, params: Params) -> QueryPage:
     Reads every event's keys (a snapshot) and the page's graphs in one consistent read.
     """
     request = parse_list_params(params)
-    snapshot = load_snapshot(session_snapshot(session))
+    snapshot = load_snapshot(session_snapshot(session), with_bodies=False)
     selection = select_page(snapshot, request)
     return QueryPage(
         count=selection.count,
@@ -210,7 +210,9 @@ def get_event(session: Session, ident: str, params: Params = ()) -> EventGraph:
     """
     request = parse_list_params(params)
     number = _event_id(ident)
-    snapshot = load_snapshot(session_snapshot(session), only=[] if number is None else [number])
+    snapshot = load_snapshot(
+        session_snapshot(session), only=[] if number is None else [number], with_bodies=False
+    )
     entry = find_event(snapshot, ident, request)
     graphs = load_graphs(session, [entry.id])
     if not graphs:

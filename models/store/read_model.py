@@ -5,8 +5,8 @@ list is filtered, searched and ordered by, and what its growing durations count 
 (the sync's store) call ``document_rows`` inside their transaction for every event whose
 rendering may have changed, and ``removed_rows`` for deleted ones, and upsert them with the
 commit's data version. Readers (the mirror and the offline query API) take what was written after
-the version they know (``read_documents``) and the templates they miss (``read_templates``),
-inside one consistent read (``models.store.db.consistent_read``), so what they see is one commit's.
+the version they know (``read_documents``) inside one consistent read
+(``models.store.db.consistent_read``), so what they see is one commit's.
 """
 
 from __future__ import annotations
@@ -128,16 +128,3 @@ def read_documents(
     for rows in connection.execute(streamed).partitions():
         for row in rows:
             yield Document._make(row)
-
-
-def read_templates(connection: Connection, event_ids: Sequence[int]) -> dict[int, tuple[int, str]]:
-    """``id -> (version, template)`` for these events (removed or unknown ones left out)."""
-    found: dict[int, tuple[int, str]] = {}
-    for batch in _batches(event_ids):
-        statement = select(DOCUMENT.c.id, DOCUMENT.c.version, DOCUMENT.c.template).where(
-            DOCUMENT.c.id.in_(batch), DOCUMENT.c.removed.is_(False)
-        )
-        for ident, version, template in connection.execute(statement):
-            if template is not None:
-                found[ident] = (version, template)
-    return found

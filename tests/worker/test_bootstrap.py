@@ -57,7 +57,7 @@ def test_the_mirror_process_takes_every_value_from_settings(
     assert context.trust_proxy is True
     assert context.upstream_base == "https://ll.example.org/2.2.0"  # never the password
     assert context.stale_after_seconds == 120
-    assert context.cache.max_bytes == 3 * 1024 * 1024 // 4
+    assert context.cache.max_bytes == 3 * 1024 * 1024
     assert (feed.keepalive_seconds, feed.fanout.stream) == (7, f"{redis_prefix}:events")
     assert mirror.server.proxy_headers is False
     config = mirror_config(settings)

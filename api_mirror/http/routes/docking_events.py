@@ -19,13 +19,13 @@ a ``.api`` suffix or a browser's ``Accept: text/html``) with the JSON answer's s
 Each request answers from one snapshot (``api_mirror.read.current``): the one current when it
 starts, never a query per request. It is validated against that snapshot first (the list's
 parameters must parse, the detail's event must be there), so a conditional request never
-turns a 400 or 404 into a 304; then a matching conditional request answers 304, a repeat comes
-from the response cache, and otherwise the body is assembled from the events' templates
-(``api_mirror.read.bodies``). When the template cache lacks some, the request is answered again
-inside one consistent read that brings the snapshot up to date and reads them. The
-representation (JSON, its indent, or the page and its request line) is part of the ETag and
-the cache key. Answers say ``Cache-Control: no-cache``: the durations grow every second, so
-intermediaries must revalidate (cheaply, with the ETag) rather than apply heuristic freshness.
+turns a 400 or 404 into a 304; then a matching conditional request answers 304, and otherwise
+the body is assembled from the events' compiled bodies (``api_mirror.read.bodies``) and kept in
+the answer cache, which ``api_mirror.http.fast_path`` consults for the repeats before the
+framework runs. The representation (JSON, its indent, or the page and its request line) is part
+of the ETag and the cache key. Answers say ``Cache-Control: no-cache``: the durations grow every
+second, so intermediaries must revalidate (cheaply, with the ETag) rather than apply heuristic
+freshness.
 """
 
 from __future__ import annotations
@@ -54,7 +54,6 @@ from api_mirror.http.conditional import http_date, not_modified, weak_etag
 from api_mirror.http.context import MirrorContext, context_of
 from api_mirror.read.answer_cache import Answer, answer_key
 from api_mirror.read.bodies import BodyWriter, event_body, list_body
-from api_mirror.read.current import Templates, TemplatesMissing
 from api_mirror.read.query import find_event, select_page
 from api_mirror.read.snapshot import Snapshot
 from models.ll2.render import LinkStyle
@@ -63,9 +62,9 @@ from models.ll2.template import style_ends
 LIST_PATH = f"{API_ROOT}/docking_event/"
 DETAIL_PATH = f"{API_ROOT}/docking_event/{{ident}}/"
 
-# Builds the compact JSON body from the request's templates and the serve time; returns it and
-# whether it holds a growing duration (then it is right for this second only).
-Render = Callable[[Templates, dt.datetime], tuple[bytes, bool]]
+# Builds the compact JSON body for the serve time; returns it and whether it holds a growing
+# duration (then it is right for this second only).
+Render = Callable[[dt.datetime], tuple[bytes, bool]]
 # Validates the request against a snapshot (raises QueryError) and returns the shape of its
 # answer (what the body depends on besides the data) and how to render it.
 Prepare = Callable[[Snapshot], tuple[Hashable, Render]]
@@ -99,13 +98,11 @@ def _respond(
     view: tuple[str, str, Representation],
     prepare: Prepare,
     snapshot: Snapshot,
-    templates: Templates,
     now: dt.datetime,
 ) -> Response:
-    """An error, 304, a cached answer, or a freshly assembled one, all from ``snapshot``.
+    """An error, a 304, or a freshly assembled answer (then kept for repeats), from ``snapshot``.
 
-    ``view`` is the view's name, its route template and the representation. Raises
-    TemplatesMissing when ``templates`` cannot give a body's templates.
+    ``view`` is the view's name, its route template and the representation.
     """
     name, route, representation = view
     route = getattr(request.scope.get("route"), "path", route)
@@ -124,14 +121,7 @@ def _respond(
         last_modified=snapshot.changed_at,
     ):
         return Response(status_code=304, headers={"Vary": "Accept", **headers})
-    key = answer_key(request.scope)
-    second = int(now.timestamp())
-    cached = context.cache.get(snapshot.version, key, second)
-    if cached is not None:
-        response = Response(cached.content, status_code=200)
-        response.raw_headers = list(cached.headers)
-        return response
-    compact, growing = render(templates, now)
+    compact, growing = render(now)
     content = compact
     if representation != _PLAIN_JSON:
         content = suffixes.content(request, representation, name, 200, json.loads(compact))
@@ -140,14 +130,14 @@ def _respond(
     response = Response(content, status_code=200, headers={**VIEW_HEADERS, **headers})
     context.cache.put(
         snapshot.version,
-        key,
+        answer_key(request.scope),
         Answer(
             content=content,
             headers=response.raw_headers,
             not_modified_headers=not_modified_headers,
             etag=etag,
             last_modified=snapshot.changed_at,
-            second=second if growing else None,
+            second=int(now.timestamp()) if growing else None,
             route=route,
         ),
     )
@@ -163,30 +153,22 @@ def _raw(headers: dict[str, str]) -> list[tuple[bytes, bytes]]:
 async def _answer(
     request: Request, view: tuple[str, str, Representation], prepare: Prepare
 ) -> Response:
-    """``_respond`` from the current snapshot, or inside a consistent read when it must read."""
+    """``_respond`` from the current snapshot (built first if the app has none yet)."""
     context = context_of(request)
     # Whole seconds: the durations are whole seconds, so one body serves the whole second.
     now = context.clock().replace(microsecond=0)
-    snapshots = context.snapshots
-    snapshot = snapshots.current
+    snapshot = context.snapshots.current
     if snapshot is None:
-        snapshot = await run_in_threadpool(snapshots.refresh)
-    try:
-        return _respond(request, context, view, prepare, snapshot, snapshots.cached_templates, now)
-    except TemplatesMissing:
-        return await run_in_threadpool(
-            snapshots.answer_reading,
-            lambda fresh, templates: _respond(
-                request, context, view, prepare, fresh, templates, now
-            ),
-        )
+        snapshot = await run_in_threadpool(context.snapshots.refresh)
+    return _respond(request, context, view, prepare, snapshot, now)
 
 
 def _writer(
     snapshot: Snapshot, links: LinkStyle, *, detailed: bool, now: dt.datetime
 ) -> BodyWriter:
-    fragments = snapshot.compiled_fragments(style_ends(links), detailed=detailed)
-    return BodyWriter(links.base, fragments, detailed=detailed, now=now)
+    ends = style_ends(links)
+    fragments = snapshot.compiled_fragments(ends, detailed=detailed)
+    return BodyWriter(links.base, ends, fragments, detailed=detailed, now=now)
 
 
 async def list_events(request: Request) -> Response:
@@ -202,13 +184,12 @@ async def list_events(request: Request) -> Response:
     context = context_of(request)
     root = request_root(request, trust_proxy=context.trust_proxy)
     links = suffixes.link_style(request, root, last_values(pairs))
-    ends = style_ends(links)
     page_url = root + request.url.path
 
     def prepare(snapshot: Snapshot) -> tuple[Hashable, Render]:
         params = parse_list_params(pairs)  # a 400 before any conditional answer
 
-        def render(templates: Templates, now: dt.datetime) -> tuple[bytes, bool]:
+        def render(now: dt.datetime) -> tuple[bytes, bool]:
             page = select_page(snapshot, params)
             writer = _writer(snapshot, links, detailed=page.detailed, now=now)
             body = list_body(
@@ -219,7 +200,6 @@ async def list_events(request: Request) -> Response:
                 ),
                 previous_url=previous_link(page_url, pairs, limit=page.limit, offset=page.offset),
                 entries=page.entries,
-                templates=templates(page.entries, ends),
             )
             return body, writer.growing
 
@@ -246,10 +226,9 @@ async def detail_event(request: Request) -> Response:
         # A 400 or 404 before any conditional answer.
         entry = find_event(snapshot, ident, parse_list_params(pairs))
 
-        def render(templates: Templates, now: dt.datetime) -> tuple[bytes, bool]:
+        def render(now: dt.datetime) -> tuple[bytes, bool]:
             writer = _writer(snapshot, links, detailed=True, now=now)
-            compiled = templates([entry], style_ends(links))[entry.id]
-            return event_body(writer, entry, compiled), writer.growing
+            return event_body(writer, entry), writer.growing
 
         return ("detail", links, ident), render
 
