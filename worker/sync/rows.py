@@ -6,14 +6,13 @@ Helpers never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
 from models.store.tables import table_of
+from worker.sync.upsert import execute_upsert, upsert_plan
 
 Row = dict[str, Any]
 
@@ -34,33 +33,23 @@ def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> di
 
 
 def upsert_rows(session: Session, model: type[SQLModel], rows: list[Row]) -> int:
-    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE.
+    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE; returns
+    how many rows were given. Ids must be distinct (``merge_by_id`` makes them so).
 
     Updates carry the whole stored row merged with the new values, because the database checks
-    NOT NULL on the INSERT half before it notices the conflict.
+    NOT NULL on the INSERT half before it notices the conflict. One statement per column set
+    (``worker.sync.upsert``).
     """
     if not rows:
         return 0
     table = table_of(model)
     connection = session.connection()
-    dialect = connection.dialect.name
     groups: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for columns, group in groups.items():
-        connection.execute(_upsert_statement(table, dialect, columns), group)
+        execute_upsert(connection, upsert_plan(table, connection.dialect, columns), group)
     return len(rows)
-
-
-@lru_cache(maxsize=512)
-def _upsert_statement(table: Table, dialect: str, columns: tuple[str, ...]) -> Insert:
-    """The ON CONFLICT upsert of ``columns`` (built once per table, dialect and column set)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    updates = {name: statement.excluded[name] for name in columns if name != "id"}
-    if updates:
-        return statement.on_conflict_do_update(index_elements=["id"], set_=updates)
-    return statement.on_conflict_do_nothing(index_elements=["id"])
 
 
 def differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:
