@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.ll2.graph import KnownRecords
 from models.store.read_model import document_rows, removed_rows
 from models.store.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
 from worker.sync.rows import upsert_rows
@@ -64,9 +65,14 @@ def events_embedding(
     return set(connection.execute(events).scalars())
 
 
-def refresh_documents(session: Session, event_ids: Iterable[int], version: int) -> int:
-    """Render the stored events among ``event_ids`` again at ``version``; returns how many."""
-    rows = document_rows(session, event_ids, version)
+def refresh_documents(
+    session: Session, event_ids: Iterable[int], version: int, *, known: KnownRecords | None = None
+) -> int:
+    """Render the stored events among ``event_ids`` again at ``version``; returns how many.
+
+    ``known``: records this transaction stored, used instead of reading them again.
+    """
+    rows = document_rows(session, event_ids, version, known=known)
     upsert_rows(session, EventDocument, rows)
     return len(rows)
 
