@@ -8,7 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel
 
 from models.store.tables import table_of
@@ -24,11 +25,22 @@ def merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
     return merged
 
 
+def among(column: ColumnElement[Any], ids: Iterable[Any], dialect: str) -> ColumnElement[bool]:
+    """``column IN (…ids)``; on PostgreSQL ``column = ANY(:ids)``, one array parameter, so the
+    statement's text does not grow with the ids (the driver parses and prepares it once)."""
+    values = list(ids)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
 def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
     table = table_of(model)
     if not ids:
         return {}
-    result = session.connection().execute(select(table).where(table.c.id.in_(ids)))
+    connection = session.connection()
+    query = select(table).where(among(table.c.id, ids, connection.dialect.name))
+    result = connection.execute(query)
     return {row["id"]: dict(row) for row in result.mappings()}
 
 

@@ -22,7 +22,6 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel
 
 from models.ll2.errors import MalformedEvent
-from models.ll2.graph import KnownRecords
 from models.ll2.parse import ParsedEvent, Row, parse_event
 from models.ll2.records import EventRecord, FlightRecord, SpacecraftRecord
 from models.ll2.schema import valid_event_id
@@ -43,6 +42,7 @@ from models.support.clock import utc_now
 from worker.sync.changes import Change, ChangeKind, classify
 from worker.sync.digest import payload_digest, stored_digest_matches
 from worker.sync.documents import (
+    embedding_records,
     events_embedding,
     refresh_documents,
     remove_documents,
@@ -50,7 +50,7 @@ from worker.sync.documents import (
 )
 from worker.sync.durations import docked_before_and_after, durations_drifted
 from worker.sync.known import record_of
-from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
+from worker.sync.rows import among, differences, load_rows, merge_by_id, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,11 @@ def _skip_unchanged(
     ids = [valid_event_id(payload) for payload in payloads]
     wanted = sorted({ident for ident in ids if ident is not None})
     table = table_of(DockingEvent)
-    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(wanted))
-    stored = dict(session.connection().execute(query).tuples().all()) if wanted else {}
+    connection = session.connection()
+    query = select(table.c.id, table.c.payload_digest).where(
+        among(table.c.id, wanted, connection.dialect.name)
+    )
+    stored = dict(connection.execute(query).tuples().all()) if wanted else {}
     left, digests = [], {}
     for ident, payload in zip(ids, payloads, strict=True):
         if ident is not None and stored_digest_matches(stored.get(ident), payload, now):
@@ -242,11 +245,12 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
     )
     if result.rows_written:
         version = bump_data_version(session, now)
-        embedding = events_embedding(session, flights=flights, spacecraft=crafts)
-        known = KnownRecords(
-            events={i: record_of(EventRecord, row) for i, row in event_state.items()},
-            flights={i: record_of(FlightRecord, row) for i, row in flight_state.items()},
-            spacecraft={i: record_of(SpacecraftRecord, row) for i, row in craft_state.items()},
+        known = embedding_records(session, flights=flights, spacecraft=crafts)
+        embedding = set(known.events)
+        known.events.update((i, record_of(EventRecord, row)) for i, row in event_state.items())
+        known.flights.update((i, record_of(FlightRecord, row)) for i, row in flight_state.items())
+        known.spacecraft.update(
+            (i, record_of(SpacecraftRecord, row)) for i, row in craft_state.items()
         )
         refresh_documents(session, written_events | embedding, version, known=known)
     return result
