@@ -10,19 +10,33 @@ so the page's documents are rendered without reading those rows again.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from functools import lru_cache
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from models.ll2.parse import Row
 
 RecordT = TypeVar("RecordT")
 
 
-def _as_read(value: Any) -> Any:
-    # What ``UTCDateTime`` returns on both databases: the same instant in UTC.
-    return value.astimezone(dt.UTC) if isinstance(value, dt.datetime) else value
+@lru_cache(maxsize=32)
+def _instants(record: type[Any]) -> tuple[int, ...]:
+    """The positions of a record's datetime fields."""
+    hints = get_type_hints(record)
+    fields: tuple[str, ...] = record._fields
+    return tuple(
+        i
+        for i, name in enumerate(fields)
+        if hints[name] is dt.datetime or dt.datetime in get_args(hints[name])
+    )
 
 
 def record_of(record: type[RecordT], row: Row) -> RecordT:
-    """``row`` (column -> value as written; a missing column is NULL) as a ``record``."""
+    """``row`` (column -> value as written; a missing column is NULL) as a ``record``; each
+    instant as ``UTCDateTime`` reads it back on both databases (the same instant, in UTC)."""
     fields: tuple[str, ...] = record._fields  # type: ignore[attr-defined]
-    return record(*(_as_read(row.get(name)) for name in fields))
+    values = [row.get(name) for name in fields]
+    for index in _instants(record):  # type: ignore[arg-type]
+        value = values[index]
+        if value is not None:
+            values[index] = value.astimezone(dt.UTC)
+    return record._make(values)  # type: ignore[attr-defined,no-any-return]

@@ -6,9 +6,10 @@ Helpers never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, any_, bindparam, select
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel
 
@@ -34,13 +35,22 @@ def among(column: ColumnElement[Any], ids: Iterable[Any], dialect: str) -> Colum
     return column.in_(values)
 
 
+@lru_cache(maxsize=64)
+def _select_by_ids(table: Table, dialect: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE id`` among the ``ids`` parameter (built once)."""
+    if dialect == "postgresql":
+        ids = bindparam("ids", type_=postgresql.ARRAY(table.c.id.type))
+        return select(table).where(table.c.id == any_(ids))
+    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
     table = table_of(model)
     if not ids:
         return {}
     connection = session.connection()
-    query = select(table).where(among(table.c.id, ids, connection.dialect.name))
-    result = connection.execute(query)
+    query = _select_by_ids(table, connection.dialect.name)
+    result = connection.execute(query, {"ids": list(ids)})
     return {row["id"]: dict(row) for row in result.mappings()}
 
 
