@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from models.ll2.records import (
@@ -114,8 +115,18 @@ def _by_id_known(
     return found
 
 
+_OPEN_AMONG_IN = _OPEN_SPACECRAFT.where(
+    _FLIGHT.c.spacecraft_id.in_(bindparam("ids", expanding=True))
+)
+# PostgreSQL: one array parameter, so the text does not grow with the ids (prepared once).
+_OPEN_AMONG_ANY = _OPEN_SPACECRAFT.where(
+    _FLIGHT.c.spacecraft_id == any_(bindparam("ids", type_=ARRAY(_FLIGHT.c.spacecraft_id.type)))
+)
+
+
 def _open_spacecraft(connection: Connection, spacecraft_ids: list[int]) -> set[int]:
-    statement = _OPEN_SPACECRAFT.where(_FLIGHT.c.spacecraft_id.in_(spacecraft_ids))
+    among = _OPEN_AMONG_ANY if connection.dialect.name == "postgresql" else _OPEN_AMONG_IN
+    statement = among.params(ids=spacecraft_ids)
     return {ident for (ident,) in connection.execute(statement) if ident is not None}
 
 
