@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session
 
 from models.ll2.records import (
@@ -90,8 +91,42 @@ def _by_id(connection: Connection, record: type[RecordT], ids: list[int]) -> dic
     return {row[0]: make(row) for row in connection.execute(statement.where(in_ids(ids)))}
 
 
+@dataclass(frozen=True, slots=True)
+class KnownRecords:
+    """Records a writer already holds exactly as its transaction stored them, by id: the graphs
+    take them instead of reading them again (only the ids missing here are selected)."""
+
+    events: dict[int, EventRecord]
+    flights: dict[int, FlightRecord]
+    spacecraft: dict[int, SpacecraftRecord]
+
+
+def _by_id_known(
+    connection: Connection, record: type[RecordT], ids: list[int], known: dict[int, RecordT] | None
+) -> dict[int, RecordT]:
+    """``_by_id`` for the ids not in ``known`` (no statement when every id is known; with no
+    ``known`` at all, always one, as ``_by_id``)."""
+    if known is None:
+        return _by_id(connection, record, ids)
+    missing = [ident for ident in ids if ident not in known]
+    found = {ident: known[ident] for ident in ids if ident in known}
+    if missing:
+        found.update(_by_id(connection, record, missing))
+    return found
+
+
+_OPEN_AMONG_IN = _OPEN_SPACECRAFT.where(
+    _FLIGHT.c.spacecraft_id.in_(bindparam("ids", expanding=True))
+)
+# PostgreSQL: one array parameter, so the text does not grow with the ids (prepared once).
+_OPEN_AMONG_ANY = _OPEN_SPACECRAFT.where(
+    _FLIGHT.c.spacecraft_id == any_(bindparam("ids", type_=ARRAY(_FLIGHT.c.spacecraft_id.type)))
+)
+
+
 def _open_spacecraft(connection: Connection, spacecraft_ids: list[int]) -> set[int]:
-    statement = _OPEN_SPACECRAFT.where(_FLIGHT.c.spacecraft_id.in_(spacecraft_ids))
+    among = _OPEN_AMONG_ANY if connection.dialect.name == "postgresql" else _OPEN_AMONG_IN
+    statement = among.params(ids=spacecraft_ids)
     return {ident for (ident,) in connection.execute(statement) if ident is not None}
 
 
@@ -122,20 +157,34 @@ def load_embedded(connection: Connection) -> EmbeddedRows:
 
 
 def load_graphs(
-    session: Session, ids: Sequence[int], *, shared_rows: bool = True
+    session: Session,
+    ids: Sequence[int],
+    *,
+    shared_rows: bool = True,
+    known: KnownRecords | None = None,
 ) -> list[EventGraph]:
     """The graphs of the events with these ids, in the ids' order (unknown ids are skipped).
 
     With ``shared_rows=False`` the rows other events share by id (status, config with its type
     and agency, location, stations) are not read and stay ``None``: four statements instead of
     ten, for templates (``models.ll2.template``), which only refer to those rows by id.
+    ``known`` events, flights and spacecraft are taken as they are, not selected: a writer
+    passes the rows its transaction just wrote (they must be exactly what it stored).
     """
     if not ids:
         return []
     connection = session.connection()
-    events = _by_id(connection, EventRecord, _ids(ids))
-    flights = _by_id(connection, FlightRecord, _ids(e.flight_vehicle_id for e in events.values()))
-    craft = _by_id(connection, SpacecraftRecord, _ids(f.spacecraft_id for f in flights.values()))
+    events = _by_id_known(
+        connection, EventRecord, _ids(ids), None if known is None else known.events
+    )
+    flight_ids = _ids(e.flight_vehicle_id for e in events.values())
+    flights = _by_id_known(
+        connection, FlightRecord, flight_ids, None if known is None else known.flights
+    )
+    craft_ids = _ids(f.spacecraft_id for f in flights.values())
+    craft = _by_id_known(
+        connection, SpacecraftRecord, craft_ids, None if known is None else known.spacecraft
+    )
     statuses: dict[int, StatusRecord] = {}
     configs: dict[int, ConfigRecord] = {}
     types: dict[int, ConfigTypeRecord] = {}

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
-from models.ll2.graph import load_graphs
+from models.ll2.graph import KnownRecords, load_graphs
 from models.ll2.template import growing_durations, render_template
 from models.store.tables import EventDocument, table_of
 
@@ -71,15 +71,22 @@ def _batches(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + RENDER_BATCH]
 
 
-def document_rows(session: Session, event_ids: Iterable[int], version: int) -> list[dict[str, Any]]:
+def document_rows(
+    session: Session,
+    event_ids: Iterable[int],
+    version: int,
+    *,
+    known: KnownRecords | None = None,
+) -> list[dict[str, Any]]:
     """Fresh documents for the stored events among ``event_ids``, at data version ``version``.
 
     Reads through the caller's session (its transaction, its uncommitted writes); an id with no
-    stored event gets no row (``removed_rows`` is for those).
+    stored event gets no row (``removed_rows`` is for those). ``known`` holds records the
+    caller's transaction stored (exactly as stored): they are not read again.
     """
     rows = []
     for batch in _batches(event_ids):
-        for graph in load_graphs(session, batch, shared_rows=False):
+        for graph in load_graphs(session, batch, shared_rows=False, known=known):
             event, craft = graph.event, graph.spacecraft
             in_space, docked, fetched_at = growing_durations(graph)
             rows.append(

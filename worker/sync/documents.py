@@ -19,9 +19,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlmodel import Session
 
+from models.ll2.graph import KnownRecords
+from models.ll2.records import EventRecord, FlightRecord, columns_of
 from models.store.read_model import document_rows, removed_rows
 from models.store.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
-from worker.sync.rows import upsert_rows
+from worker.sync.rows import among, upsert_rows
 
 _EVENT = table_of(DockingEvent)
 _FLIGHT = table_of(SpacecraftFlight)
@@ -49,24 +51,45 @@ def events_embedding(
     Three indexed lookups (flight ids, spacecraft ids, event ids): the cost follows the rows
     found, not the size of the tables.
     """
+    return set(embedding_records(session, flights=flights, spacecraft=spacecraft).events)
+
+
+def embedding_records(
+    session: Session, *, flights: Iterable[int], spacecraft: Iterable[int]
+) -> KnownRecords:
+    """``events_embedding`` with the stored records it found: those events and the flights of
+    the spacecraft (``spacecraft`` left empty), as the transaction now stores them."""
     connection = session.connection()
+    dialect = connection.dialect.name
     flight_ids = set(flights)
     craft_ids = set(spacecraft)
+    found = KnownRecords({}, {}, {})
     if flight_ids:
-        owners = select(_FLIGHT.c.spacecraft_id).where(_FLIGHT.c.id.in_(flight_ids))
+        owners = select(_FLIGHT.c.spacecraft_id).where(among(_FLIGHT.c.id, flight_ids, dialect))
         craft_ids |= {ident for ident in connection.execute(owners).scalars() if ident is not None}
     if craft_ids:
-        flown = select(_FLIGHT.c.id).where(_FLIGHT.c.spacecraft_id.in_(craft_ids))
-        flight_ids |= set(connection.execute(flown).scalars())
+        flown = select(*columns_of(FlightRecord)).where(
+            among(_FLIGHT.c.spacecraft_id, craft_ids, dialect)
+        )
+        found.flights.update((row[0], FlightRecord._make(row)) for row in connection.execute(flown))
+        flight_ids |= set(found.flights)
     if not flight_ids:
-        return set()
-    events = select(_EVENT.c.id).where(_EVENT.c.flight_vehicle_id.in_(flight_ids))
-    return set(connection.execute(events).scalars())
+        return found
+    events = select(*columns_of(EventRecord)).where(
+        among(_EVENT.c.flight_vehicle_id, flight_ids, dialect)
+    )
+    found.events.update((row[0], EventRecord._make(row)) for row in connection.execute(events))
+    return found
 
 
-def refresh_documents(session: Session, event_ids: Iterable[int], version: int) -> int:
-    """Render the stored events among ``event_ids`` again at ``version``; returns how many."""
-    rows = document_rows(session, event_ids, version)
+def refresh_documents(
+    session: Session, event_ids: Iterable[int], version: int, *, known: KnownRecords | None = None
+) -> int:
+    """Render the stored events among ``event_ids`` again at ``version``; returns how many.
+
+    ``known``: records this transaction stored, used instead of reading them again.
+    """
+    rows = document_rows(session, event_ids, version, known=known)
     upsert_rows(session, EventDocument, rows)
     return len(rows)
 

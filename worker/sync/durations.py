@@ -19,6 +19,7 @@ from models.ll2.errors import MalformedEvent
 from models.ll2.formats import parse_duration
 from models.ll2.parse import ParsedEvent, Row
 from models.store.tables import DockingEvent, SpacecraftFlight, table_of
+from worker.sync.rows import among
 
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.
@@ -30,12 +31,16 @@ def _open_dockings(session: Session, spacecraft_ids: Sequence[int]) -> set[tuple
     if not spacecraft_ids:
         return set()
     event, flight = table_of(DockingEvent), table_of(SpacecraftFlight)
+    connection = session.connection()
     query = (
         select(event.c.id, flight.c.spacecraft_id)
         .join(flight, event.c.flight_vehicle_id == flight.c.id)
-        .where(event.c.departure.is_(None), flight.c.spacecraft_id.in_(spacecraft_ids))
+        .where(
+            event.c.departure.is_(None),
+            among(flight.c.spacecraft_id, spacecraft_ids, connection.dialect.name),
+        )
     )
-    return {(row[0], row[1]) for row in session.connection().execute(query)}
+    return {(row[0], row[1]) for row in connection.execute(query)}
 
 
 def docked_before_and_after(

@@ -9,11 +9,12 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Insert, Table, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
 from sqlmodel import Session, SQLModel
 
 from models.store.tables import table_of
+from worker.sync.upsert import execute_upsert, upsert_plan
 
 Row = dict[str, Any]
 
@@ -25,42 +26,52 @@ def merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
     return merged
 
 
+def among(column: ColumnElement[Any], ids: Iterable[Any], dialect: str) -> ColumnElement[bool]:
+    """``column IN (…ids)``; on PostgreSQL ``column = ANY(:ids)``, one array parameter, so the
+    statement's text does not grow with the ids (the driver parses and prepares it once)."""
+    values = list(ids)
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
+
+
+@lru_cache(maxsize=64)
+def _select_by_ids(table: Table, dialect: str) -> Select[Any]:
+    """``SELECT * FROM table WHERE id`` among the ``ids`` parameter (built once)."""
+    if dialect == "postgresql":
+        ids = bindparam("ids", type_=postgresql.ARRAY(table.c.id.type))
+        return select(table).where(table.c.id == any_(ids))
+    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
     table = table_of(model)
     if not ids:
         return {}
-    result = session.connection().execute(select(table).where(table.c.id.in_(ids)))
+    connection = session.connection()
+    query = _select_by_ids(table, connection.dialect.name)
+    result = connection.execute(query, {"ids": list(ids)})
     return {row["id"]: dict(row) for row in result.mappings()}
 
 
 def upsert_rows(session: Session, model: type[SQLModel], rows: list[Row]) -> int:
-    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE.
+    """Insert or update ``rows`` (grouped by column set) with ON CONFLICT DO UPDATE; returns
+    how many rows were given. Ids must be distinct (``merge_by_id`` makes them so).
 
     Updates carry the whole stored row merged with the new values, because the database checks
-    NOT NULL on the INSERT half before it notices the conflict.
+    NOT NULL on the INSERT half before it notices the conflict. One statement per column set
+    (``worker.sync.upsert``).
     """
     if not rows:
         return 0
     table = table_of(model)
     connection = session.connection()
-    dialect = connection.dialect.name
     groups: dict[tuple[str, ...], list[Row]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for columns, group in groups.items():
-        connection.execute(_upsert_statement(table, dialect, columns), group)
+        execute_upsert(connection, upsert_plan(table, connection.dialect, columns), group)
     return len(rows)
-
-
-@lru_cache(maxsize=512)
-def _upsert_statement(table: Table, dialect: str, columns: tuple[str, ...]) -> Insert:
-    """The ON CONFLICT upsert of ``columns`` (built once per table, dialect and column set)."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(table)
-    updates = {name: statement.excluded[name] for name in columns if name != "id"}
-    if updates:
-        return statement.on_conflict_do_update(index_elements=["id"], set_=updates)
-    return statement.on_conflict_do_nothing(index_elements=["id"])
 
 
 def differences(stored: Row, incoming: Row, ignore: frozenset[str]) -> dict[str, tuple[Any, Any]]:

@@ -23,6 +23,7 @@ from sqlmodel import Session, SQLModel
 
 from models.ll2.errors import MalformedEvent
 from models.ll2.parse import ParsedEvent, Row, parse_event
+from models.ll2.records import EventRecord, FlightRecord, SpacecraftRecord
 from models.ll2.schema import valid_event_id
 from models.store.data_version import bump_data_version
 from models.store.tables import (
@@ -41,13 +42,15 @@ from models.support.clock import utc_now
 from worker.sync.changes import Change, ChangeKind, classify
 from worker.sync.digest import payload_digest, stored_digest_matches
 from worker.sync.documents import (
+    embedding_records,
     events_embedding,
     refresh_documents,
     remove_documents,
     spacecraft_of_events,
 )
 from worker.sync.durations import docked_before_and_after, durations_drifted
-from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
+from worker.sync.known import record_of
+from worker.sync.rows import among, differences, load_rows, merge_by_id, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -71,26 +74,37 @@ class ApplyResult:
 
 
 def _upsert_plain(
-    session: Session, model: type[SQLModel], rows: Iterable[Row]
+    session: Session,
+    model: type[SQLModel],
+    rows: Iterable[Row],
+    state: dict[int, Row] | None = None,
 ) -> tuple[set[int], set[int]]:
-    """Upsert nested rows; returns (the ids written, those of them that were not stored)."""
+    """Upsert nested rows; returns (the ids written, those of them that were not stored).
+
+    ``state`` (when given) gains each row as it is now stored (see ``worker.sync.known``).
+    """
     incoming = merge_by_id(rows)
     stored = load_rows(session, model, list(incoming))
-    to_write = [
-        {**stored.get(ident, {}), **row}
-        for ident, row in incoming.items()
-        if ident not in stored or differences(stored[ident], row, frozenset())
-    ]
+    to_write = []
+    for ident, row in incoming.items():
+        old = stored.get(ident)
+        if old is None or differences(old, row, frozenset()):
+            to_write.append({**(old or {}), **row})
+            if state is not None:
+                state[ident] = to_write[-1]
+        elif state is not None:
+            state[ident] = old
     upsert_rows(session, model, to_write)
     return {row["id"] for row in to_write}, set(incoming) - set(stored)
 
 
 def _upsert_spacecraft(
-    session: Session, events: Sequence[ParsedEvent], now: dt.datetime
+    session: Session, events: Sequence[ParsedEvent], now: dt.datetime, state: dict[int, Row]
 ) -> tuple[set[int], set[int]]:
     """Upsert spacecraft; returns (ids written, ids whose non-volatile fields changed).
 
     A write that only re-bases the durations is bookkeeping, not a change to the event.
+    ``state`` gains each spacecraft as it is now stored.
     """
     incoming = merge_by_id(e.spacecraft for e in events if e.spacecraft is not None)
     stored = load_rows(session, Spacecraft, list(incoming))
@@ -102,8 +116,10 @@ def _upsert_spacecraft(
         if old is None or differences(old, row, VOLATILE_SPACECRAFT):
             changed.add(ident)
         elif docked == (ident in docked_after) and not durations_drifted(old, row, docked, now):
+            state[ident] = old
             continue
         to_write.append({**(old or {}), **row})
+        state[ident] = to_write[-1]
     upsert_rows(session, Spacecraft, to_write)
     return {row["id"] for row in to_write}, changed
 
@@ -144,8 +160,11 @@ def _skip_unchanged(
     ids = [valid_event_id(payload) for payload in payloads]
     wanted = sorted({ident for ident in ids if ident is not None})
     table = table_of(DockingEvent)
-    query = select(table.c.id, table.c.payload_digest).where(table.c.id.in_(wanted))
-    stored = dict(session.connection().execute(query).tuples().all()) if wanted else {}
+    connection = session.connection()
+    query = select(table.c.id, table.c.payload_digest).where(
+        among(table.c.id, wanted, connection.dialect.name)
+    )
+    stored = dict(connection.execute(query).tuples().all()) if wanted else {}
     left, digests = [], {}
     for ident, payload in zip(ids, payloads, strict=True):
         if ident is not None and stored_digest_matches(stored.get(ident), payload, now):
@@ -171,6 +190,10 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
         return result
     for parsed in events:
         parsed.event["payload_digest"] = digests.get(parsed.event["id"])
+    # Each event, flight and spacecraft of the page as it is stored once the page is applied.
+    event_state: dict[int, Row] = {}
+    flight_state: dict[int, Row] = {}
+    craft_state: dict[int, Row] = {}
     touched: set[int] = set()  # event ids whose graph had any row written
     flights: set[int] = set()  # stored flights written, or left by an event moved to another one
 
@@ -193,7 +216,10 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
         pairs = [(event.event["id"], getattr(event, attribute)) for event in events]
         owners = collect(pairs)
         written, created = _upsert_plain(
-            session, model, (row for _, row in pairs if row is not None)
+            session,
+            model,
+            (row for _, row in pairs if row is not None),
+            flight_state if model is SpacecraftFlight else None,
         )
         touched.update(owner for ident in written for owner in owners[ident])
         result.rows_written += len(written)
@@ -210,17 +236,23 @@ def apply_page(session: Session, payloads: Iterable[Any], *, now: dt.datetime) -
 
     craft_pairs = [(e.event["id"], e.spacecraft) for e in events]
     owners = collect(craft_pairs)
-    crafts, changed = _upsert_spacecraft(session, events, now)
+    crafts, changed = _upsert_spacecraft(session, events, now, craft_state)
     touched.update(owner for ident in changed for owner in owners[ident])
     result.rows_written += len(crafts)
 
     written_events = _apply_events(
-        session, [event.event for event in events], now, result, touched, flights
+        session, [event.event for event in events], now, result, touched, flights, event_state
     )
     if result.rows_written:
         version = bump_data_version(session, now)
-        embedding = events_embedding(session, flights=flights, spacecraft=crafts)
-        refresh_documents(session, written_events | embedding, version)
+        known = embedding_records(session, flights=flights, spacecraft=crafts)
+        embedding = set(known.events)
+        known.events.update((i, record_of(EventRecord, row)) for i, row in event_state.items())
+        known.flights.update((i, record_of(FlightRecord, row)) for i, row in flight_state.items())
+        known.spacecraft.update(
+            (i, record_of(SpacecraftRecord, row)) for i, row in craft_state.items()
+        )
+        refresh_documents(session, written_events | embedding, version, known=known)
     return result
 
 
@@ -231,8 +263,10 @@ def _apply_events(
     result: ApplyResult,
     touched: set[int],
     flights: set[int],
+    state: dict[int, Row],
 ) -> set[int]:
-    """Upsert the events; returns the ids written (``flights`` gains the flights they left)."""
+    """Upsert the events; returns the ids written (``flights`` gains the flights they left,
+    ``state`` each event as it is now stored)."""
     incoming = merge_by_id(rows)
     stored = load_rows(session, DockingEvent, list(incoming))
     to_write: list[Row] = []
@@ -254,6 +288,7 @@ def _apply_events(
         else:
             if old.get("payload_digest") is None:
                 to_write.append({**old, **row})  # a row stored before digests existed
+            state[ident] = to_write[-1] if old.get("payload_digest") is None else old
             result.unchanged += 1
             continue
         change = classify(old, row)
@@ -272,6 +307,7 @@ def _apply_events(
             )
     result.rows_written += upsert_rows(session, DockingEvent, to_write)
     for row in to_write:
+        state[row["id"]] = row
         old_flight = stored.get(row["id"], {}).get("flight_vehicle_id")
         if old_flight is not None and old_flight != row.get("flight_vehicle_id"):
             flights.add(old_flight)
