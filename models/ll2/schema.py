@@ -106,10 +106,9 @@ def structs_of(objects: tuple[LL2Object, ...]) -> dict[str, type[Struct]]:
 
 
 STRUCTS = structs_of(v2_2_0.OBJECTS)
-# The ones the parser tells apart by type; ``DockingEventDetailed`` is what events are read as.
-# (``type[Any]``: their attributes are the declaration's keys, which mypy cannot see.)
+# What events are read as, and the struct the parser tells apart by type (``type[Any]``: their
+# attributes are the declaration's keys, which mypy cannot see).
 DockingEventDetailed: type[Any] = STRUCTS[v2_2_0.EVENT.struct]
-Spacecraft: type[Any] = STRUCTS[v2_2_0.SPACECRAFT.struct]
 SpaceStation: type[Any] = STRUCTS[v2_2_0.STATION.struct]
 
 
