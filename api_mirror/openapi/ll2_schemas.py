@@ -1,6 +1,7 @@
 """The LL2 2.2.0 docking-event shapes as OpenAPI 3.1 schemas, under upstream's own schema names.
 
-Names, key sets and key order are those of upstream's published 2.2.0 schema and of its real
+The objects' schemas are made from the 2.2.0 declaration (``models.ll2.v2_2_0``), one per form;
+names, key sets and key order are those of upstream's published 2.2.0 schema and of its real
 answers (``PaginatedDockingEventList``, ``DockingEvent``, ``DockingEventDetailed``,
 ``SpacecraftFlightSerializerForDockingEvent[Detailed]``, ``Spacecraft``,
 ``SpacecraftDetailedNoFlights``, ``SpacecraftConfig``, ``SpacecraftConfigurationDetail``,
@@ -15,6 +16,9 @@ older form without a station link.
 from __future__ import annotations
 
 from typing import Any
+
+from models.ll2 import v2_2_0
+from models.ll2.declaration import Key, Kind, LL2Object
 
 Schema = dict[str, Any]
 
@@ -64,57 +68,44 @@ DATE = {"type": "string", "format": "date"}
 DURATION = {"type": "string", "format": "duration", "pattern": DURATION_PATTERN}
 
 
-def _lookup(description: str) -> Schema:
-    return strict_object({"id": ID, "name": TEXT}, description)
+UUID = {"type": "string", "format": "uuid"}
+# Each kind of key's schema (``OBJECT``: a reference to the embedded form's schema).
+_KINDS: dict[Kind, Schema] = {
+    Kind.ID: ID,
+    Kind.SELF_URL: URL,
+    Kind.URL: URL,
+    Kind.TEXT: TEXT,
+    Kind.UUID: UUID,
+    Kind.FLAG: FLAG,
+    Kind.COUNT: COUNT,
+    Kind.NUMBER: NUMBER,
+    Kind.INSTANT: INSTANT,
+    Kind.DATE: DATE,
+    Kind.DURATION: DURATION,
+}
 
 
-def _flight(spacecraft: str, description: str) -> Schema:
-    return strict_object(
-        {
-            "id": ID,
-            "url": URL,
-            "destination": nullable(TEXT),
-            "mission_end": nullable(INSTANT),
-            "spacecraft": ref(spacecraft),
-        },
-        description,
-    )
+def key_schema(key: Key, form: str) -> Schema:
+    """The schema of ``key`` in the form ``form`` of its object (its description, if any, in)."""
+    if key.target is not None:
+        schema = ref(key.target.forms[key.embedded_form(form)].schema_name)
+    else:
+        schema = _KINDS[key.kind]
+        if key.doc:
+            schema = {**schema, "description": key.doc}
+    return nullable(schema) if key.nullable else schema
 
 
-def _spacecraft(config: str, description: str) -> Schema:
-    return strict_object(
-        {
-            "id": ID,
-            "url": URL,
-            "name": TEXT,
-            "serial_number": nullable(TEXT),
-            "is_placeholder": FLAG,
-            "in_space": FLAG,
-            "time_in_space": {**DURATION, "description": "Current at serve time."},
-            "time_docked": {**DURATION, "description": "Current at serve time."},
-            "flights_count": COUNT,
-            "mission_ends_count": COUNT,
-            "status": ref("SpacecraftStatus"),
-            "description": TEXT,
-            "spacecraft_config": ref(config),
-        },
-        description,
-    )
-
-
-def _event(flight: str, *, detailed: bool, description: str) -> Schema:
-    properties: dict[str, Schema] = {
-        "id": ID,
-        "url": URL,
-        "launch_id": nullable({"type": "string", "format": "uuid"}),
-        "docking": INSTANT,
-        "departure": nullable({**INSTANT, "description": "Null while still docked."}),
-        "flight_vehicle": ref(flight),
-        "docking_location": ref("DockingLocation"),
+def form_schemas(objects: tuple[LL2Object, ...]) -> dict[str, Schema]:
+    """Every form of every object as a strict object schema, by upstream's schema name."""
+    return {
+        form.schema_name: strict_object(
+            {key.name: key_schema(key, name) for key in declared.keys_of(name)},
+            form.description,
+        )
+        for declared in objects
+        for name, form in declared.forms.items()
     }
-    if detailed:
-        properties["space_station"] = ref("SpaceStationSerializerForDockingEvent")
-    return strict_object(properties, description)
 
 
 def _page(item: str, description: str) -> Schema:
@@ -137,103 +128,5 @@ LL2_SCHEMAS: dict[str, Schema] = {
         "DockingEventDetailed",
         "A page of docking events in the detailed form (the list with ?mode=detailed).",
     ),
-    "DockingEvent": _event(
-        "SpacecraftFlightSerializerForDockingEvent",
-        detailed=False,
-        description="A docking event, normal form.",
-    ),
-    "DockingEventDetailed": _event(
-        "SpacecraftFlightSerializerForDockingEventDetailed",
-        detailed=True,
-        description="A docking event, detailed form: the spacecraft's config in full and the "
-        "space station.",
-    ),
-    "SpacecraftFlightSerializerForDockingEvent": _flight(
-        "Spacecraft", "The spacecraft flight that docked."
-    ),
-    "SpacecraftFlightSerializerForDockingEventDetailed": _flight(
-        "SpacecraftDetailedNoFlights", "The spacecraft flight that docked, detailed form."
-    ),
-    "Spacecraft": _spacecraft("SpacecraftConfig", "The spacecraft (the vehicle)."),
-    "SpacecraftDetailedNoFlights": _spacecraft(
-        "SpacecraftConfigurationDetail", "The spacecraft, with its configuration in full."
-    ),
-    "SpacecraftStatus": _lookup("The spacecraft's status."),
-    "SpacecraftConfigType": _lookup("The kind of spacecraft configuration."),
-    "SpacecraftConfig": strict_object(
-        {
-            "id": ID,
-            "url": URL,
-            "name": TEXT,
-            "type": ref("SpacecraftConfigType"),
-            "agency": ref("AgencySerializerMini"),
-            "in_use": FLAG,
-            "image_url": nullable(TEXT),
-        },
-        "A spacecraft configuration, short form.",
-    ),
-    "SpacecraftConfigurationDetail": strict_object(
-        {
-            "id": ID,
-            "url": URL,
-            "name": TEXT,
-            "type": ref("SpacecraftConfigType"),
-            "agency": ref("Agency"),
-            "in_use": FLAG,
-            "capability": nullable(TEXT),
-            "history": nullable(TEXT),
-            "details": nullable(TEXT),
-            "maiden_flight": nullable(DATE),
-            "height": nullable(NUMBER),
-            "diameter": nullable(NUMBER),
-            "human_rated": nullable(FLAG),
-            "crew_capacity": nullable(COUNT),
-            "payload_capacity": nullable(COUNT),
-            "payload_return_capacity": nullable(COUNT),
-            "flight_life": nullable(TEXT),
-            "image_url": nullable(TEXT),
-            "nation_url": nullable(TEXT),
-            "wiki_link": nullable(TEXT),
-            "info_link": nullable(TEXT),
-        },
-        "A spacecraft configuration in full.",
-    ),
-    "AgencySerializerMini": strict_object(
-        {"id": ID, "url": URL, "name": TEXT, "type": nullable(TEXT)}, "An agency, short form."
-    ),
-    "Agency": strict_object(
-        {
-            "id": ID,
-            "url": URL,
-            "name": TEXT,
-            "featured": FLAG,
-            "type": nullable(TEXT),
-            "country_code": TEXT,
-            "abbrev": TEXT,
-            "description": nullable(TEXT),
-            "administrator": nullable(TEXT),
-            "founding_year": nullable({**TEXT, "description": "A year, as a string in 2.2.0."}),
-            "launchers": TEXT,
-            "spacecraft": TEXT,
-            "parent": nullable(TEXT),
-            "image_url": nullable(TEXT),
-            "logo_url": nullable(TEXT),
-        },
-        "An agency in full.",
-    ),
-    "DockingLocation": strict_object(
-        {
-            "id": ID,
-            "name": TEXT,
-            "spacestation": nullable(ref("SpaceStationSerializerForDocking")),
-        },
-        "The docking port.",
-    ),
-    "SpaceStationSerializerForDocking": strict_object(
-        {"id": ID, "url": URL, "name": TEXT}, "The station of a docking port."
-    ),
-    "SpaceStationSerializerForDockingEvent": strict_object(
-        {"id": ID, "url": URL, "name": TEXT, "image_url": nullable(TEXT)},
-        "The space station docked at.",
-    ),
+    **form_schemas(v2_2_0.OBJECTS),
 }

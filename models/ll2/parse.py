@@ -1,6 +1,8 @@
 """Parse upstream docking-event JSON (detailed mode) into rows for each table.
 
-Every payload is validated against the 2.2.0 schema first (``models.ll2.schema``): one that
+Which key goes to which column, and how it is converted, comes from the 2.2.0 declaration
+(``models.ll2.v2_2_0``); how the rows of one event hang together is written out here. Every
+payload is validated against the 2.2.0 schema first (``models.ll2.schema``): one that
 does not fit raises ``MalformedEvent`` so the caller can skip it, keeping what is stored. Only
 keys present in the payload become columns to write: a field upstream leaves out of one response
 (a "missing optional field") keeps its stored value instead of being wiped. Unknown keys are
@@ -17,8 +19,10 @@ from typing import Any
 
 from msgspec import UNSET, Struct
 
+from models.ll2 import v2_2_0
+from models.ll2.declaration import Kind, LL2Object, Upstream
 from models.ll2.formats import parse_duration, plain_url
-from models.ll2.schema import Spacecraft, SpaceStation, validate_event
+from models.ll2.schema import SpaceStation, validate_event
 
 Row = dict[str, Any]
 Converter = Callable[[Any], Any]
@@ -41,68 +45,44 @@ class Columns:
     plan: tuple[tuple[str, Converter | None], ...]
 
 
-def _columns(*names: str, **converted: tuple[str, Converter]) -> Columns:
-    """``id`` and ``names`` copied as they are, then ``converted`` (attribute=(column, convert))."""
-    entries: list[tuple[str, str, Converter | None]] = [(n, n, None) for n in ("id", *names)]
-    entries += [(name, column, convert) for name, (column, convert) in converted.items()]
+# How each kind of key is stored when it is not a plain copy.
+_CONVERTERS: dict[Kind, Converter] = {
+    Kind.URL: plain_url,
+    Kind.INSTANT: _utc,
+    Kind.DURATION: parse_duration,
+}
+
+
+def columns_of(declared: LL2Object) -> Columns:
+    """How ``declared``'s row is read from its struct: the keys copied as they are (``id``
+    first), then the converted ones, each group in upstream's order. Embedded objects (their
+    id columns are the parser's) and keys not read from upstream are left out."""
+    read = [
+        key
+        for key in declared.keys
+        if key.upstream is not Upstream.IGNORED and key.kind is not Kind.OBJECT
+    ]
+    entries: list[tuple[str, str, Converter | None]] = [
+        (key.name, key.column, None) for key in read if key.kind not in _CONVERTERS
+    ]
+    entries += [
+        (key.name, key.column, _CONVERTERS[key.kind]) for key in read if key.kind in _CONVERTERS
+    ]
     attributes = [attribute for attribute, _, _ in entries]
     return Columns(attrgetter(*attributes), tuple((column, f) for _, column, f in entries))
 
 
-_URL = ("url", plain_url)
-AGENCY_COLUMNS = _columns(
-    "name",
-    "featured",
-    "type",
-    "country_code",
-    "abbrev",
-    "description",
-    "administrator",
-    "founding_year",
-    "launchers",
-    "spacecraft",
-    "parent",
-    "image_url",
-    "logo_url",
-    url=_URL,
-)
-CONFIG_COLUMNS = _columns(
-    "name",
-    "in_use",
-    "capability",
-    "history",
-    "details",
-    "maiden_flight",
-    "height",
-    "diameter",
-    "human_rated",
-    "crew_capacity",
-    "payload_capacity",
-    "payload_return_capacity",
-    "flight_life",
-    "image_url",
-    "nation_url",
-    "wiki_link",
-    "info_link",
-    url=_URL,
-)
-SPACECRAFT_COLUMNS = _columns(
-    "name",
-    "serial_number",
-    "is_placeholder",
-    "in_space",
-    "flights_count",
-    "mission_ends_count",
-    "description",
-    url=_URL,
-    time_in_space=("time_in_space_seconds", parse_duration),
-    time_docked=("time_docked_seconds", parse_duration),
-)
-FLIGHT_COLUMNS = _columns("destination", url=_URL, mission_end=("mission_end", _utc))
-STATION_COLUMNS = _columns("name", "image_url", url=_URL)
-LOOKUP_COLUMNS = _columns("name")
-LOCATION_COLUMNS = _columns("name")
-EVENT_COLUMNS = _columns("launch_id", docking=("docking", _utc), departure=("departure", _utc))
+AGENCY_COLUMNS = columns_of(v2_2_0.AGENCY)
+CONFIG_COLUMNS = columns_of(v2_2_0.CONFIG)
+SPACECRAFT_COLUMNS = columns_of(v2_2_0.SPACECRAFT)
+FLIGHT_COLUMNS = columns_of(v2_2_0.FLIGHT)
+STATION_COLUMNS = columns_of(v2_2_0.STATION)
+STATUS_COLUMNS = columns_of(v2_2_0.STATUS)
+CONFIG_TYPE_COLUMNS = columns_of(v2_2_0.CONFIG_TYPE)
+LOCATION_COLUMNS = columns_of(v2_2_0.LOCATION)
+EVENT_COLUMNS = columns_of(v2_2_0.EVENT)
+# A spacecraft row holding either duration records when they were fetched.
+_DURATION_COLUMNS = tuple(key.column for key in v2_2_0.SPACECRAFT.keys if key.kind is Kind.DURATION)
 
 
 @dataclass
@@ -157,16 +137,16 @@ def parse_event(payload: Any, *, fetched_at: dt.datetime) -> ParsedEvent:
 
 
 def _parse_spacecraft(
-    parsed: ParsedEvent, flight: Row, spacecraft: Spacecraft, fetched_at: dt.datetime
+    parsed: ParsedEvent, flight: Row, spacecraft: Any, fetched_at: dt.datetime
 ) -> None:
     row = _row(spacecraft, SPACECRAFT_COLUMNS)
-    if "time_in_space_seconds" in row or "time_docked_seconds" in row:
+    if any(column in row for column in _DURATION_COLUMNS):
         row["durations_fetched_at"] = fetched_at
     parsed.spacecraft = row
     flight["spacecraft_id"] = spacecraft.id
 
     if spacecraft.status is not UNSET:
-        parsed.status = _row(spacecraft.status, LOOKUP_COLUMNS)
+        parsed.status = _row(spacecraft.status, STATUS_COLUMNS)
         row["status_id"] = spacecraft.status.id
 
     config = spacecraft.spacecraft_config
@@ -175,7 +155,7 @@ def _parse_spacecraft(
     parsed.config = _row(config, CONFIG_COLUMNS)
     row["spacecraft_config_id"] = config.id
     if config.type is not UNSET:
-        parsed.config_type = _row(config.type, LOOKUP_COLUMNS)
+        parsed.config_type = _row(config.type, CONFIG_TYPE_COLUMNS)
         parsed.config["type_id"] = config.type.id
     if config.agency is not UNSET:
         parsed.agency = _row(config.agency, AGENCY_COLUMNS)

@@ -1,5 +1,9 @@
 """Render a docking event's graph as LL2 2.2.0 JSON: key order, value formats and url rules.
 
+Each object's keys, their order and their formats come from the 2.2.0 declaration
+(``models.ll2.v2_2_0``, compiled into one function per form); what is written out here is how an
+event's rows hang together (which record each embedded object comes from) and the hooks.
+
 The normal form (list route, notifications) and the detailed form (``mode=detailed``, detail
 route) as upstream's serializers write them: ``Z`` instants with microseconds only when
 non-zero, durations brought current at render time, ``""`` and ``null`` copied through. The
@@ -16,7 +20,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlencode
 
-from models.ll2.formats import current_duration, format_date, format_datetime
+from models.ll2 import v2_2_0
+from models.ll2.declaration import LL2Object
+from models.ll2.form_writer import FormWriter, form_writer
+from models.ll2.formats import current_duration
 from models.ll2.graph import EventGraph
 from models.ll2.records import (
     AgencyRecord,
@@ -60,6 +67,23 @@ class LinkStyle:
         return url + self.suffix
 
 
+def _forms(declared: LL2Object) -> tuple[FormWriter, FormWriter]:
+    """The (normal, detailed) writers of ``declared``: indexed by ``detailed``."""
+    return form_writer(declared, v2_2_0.NORMAL), form_writer(declared, v2_2_0.DETAILED)
+
+
+_EVENT = _forms(v2_2_0.EVENT)
+_FLIGHT = _forms(v2_2_0.FLIGHT)
+_SPACECRAFT = _forms(v2_2_0.SPACECRAFT)
+_CONFIG = _forms(v2_2_0.CONFIG)
+_AGENCY = _forms(v2_2_0.AGENCY)
+_STATUS = form_writer(v2_2_0.STATUS, v2_2_0.NORMAL)
+_CONFIG_TYPE = form_writer(v2_2_0.CONFIG_TYPE, v2_2_0.NORMAL)
+_LOCATION = form_writer(v2_2_0.LOCATION, v2_2_0.NORMAL)
+_STATION_LINK = form_writer(v2_2_0.STATION, v2_2_0.LINK)
+_STATION = form_writer(v2_2_0.STATION, v2_2_0.FULL)
+
+
 class Writer:
     """Serializes graphs for one request (one link style, one clock reading).
 
@@ -95,28 +119,24 @@ class Writer:
 
     def event(self, graph: EventGraph, detailed: bool) -> JSONDict:
         """The event in normal form, or in detailed form (``space_station`` last)."""
-        event = graph.event
         flight = graph.flight
-        body: JSONDict = {
-            "id": event.id,
-            "url": self.event_url(event.id),
-            "launch_id": event.launch_id,
-            "docking": format_datetime(event.docking),
-            "departure": format_datetime(event.departure),
-            "flight_vehicle": None
+        vehicle = (
+            None
             if flight is None
-            else {
-                "id": flight.id,
-                "url": self.url(flight.url),
-                "destination": flight.destination,
-                "mission_end": format_datetime(flight.mission_end),
-                "spacecraft": self.spacecraft(graph, detailed),
-            },
-            "docking_location": self.embedded_location(graph),
-        }
-        if detailed:
-            body["space_station"] = self.embedded_station(graph)
-        return body
+            else _FLIGHT[detailed](self, flight, spacecraft=self.spacecraft(graph, detailed))
+        )
+        location = self.embedded_location(graph)
+        if not detailed:
+            return _EVENT[False](
+                self, graph.event, flight_vehicle=vehicle, docking_location=location
+            )
+        return _EVENT[True](
+            self,
+            graph.event,
+            flight_vehicle=vehicle,
+            docking_location=location,
+            space_station=self.embedded_station(graph),
+        )
 
     def spacecraft(self, graph: EventGraph, detailed: bool) -> JSONDict | None:
         """``flight_vehicle.spacecraft``, its config in the mode's form (None: no spacecraft)."""
@@ -124,28 +144,19 @@ class Writer:
         if craft is None:
             return None
         fetched_at = craft.durations_fetched_at
-        return {
-            "id": craft.id,
-            "url": self.url(craft.url),
-            "name": craft.name,
-            "serial_number": craft.serial_number,
-            "is_placeholder": craft.is_placeholder,
-            "in_space": craft.in_space,
-            "time_in_space": self.duration(
+        growing_docked = graph.spacecraft_has_open_docking
+        return _SPACECRAFT[detailed](
+            self,
+            craft,
+            time_in_space=self.duration(
                 craft.time_in_space_seconds, fetched_at, bool(craft.in_space), "time_in_space"
             ),
-            "time_docked": self.duration(
-                craft.time_docked_seconds,
-                fetched_at,
-                graph.spacecraft_has_open_docking,
-                "time_docked",
+            time_docked=self.duration(
+                craft.time_docked_seconds, fetched_at, growing_docked, "time_docked"
             ),
-            "flights_count": craft.flights_count,
-            "mission_ends_count": craft.mission_ends_count,
-            "status": self.embedded_status(graph),
-            "description": craft.description,
-            "spacecraft_config": self.embedded_config(graph, detailed),
-        }
+            status=self.embedded_status(graph),
+            spacecraft_config=self.embedded_config(graph, detailed),
+        )
 
     # The rows other events share: statuses, configs (with their type and agency), locations
     # (with their station link) and stations.
@@ -170,7 +181,7 @@ class Writer:
 
     def status(self, status: StatusRecord | None) -> JSONDict | None:
         """``{id, name}`` or None."""
-        return None if status is None else {"id": status.id, "name": status.name}
+        return None if status is None else _STATUS(self, status)
 
     def config_normal(
         self,
@@ -181,22 +192,8 @@ class Writer:
         """The normal form of a spacecraft config (its agency in the mini form) or None."""
         if config is None:
             return None
-        return {
-            "id": config.id,
-            "url": self.url(config.url),
-            "name": config.name,
-            "type": self.config_type(kind),
-            "agency": None
-            if agency is None
-            else {
-                "id": agency.id,
-                "url": self.url(agency.url),
-                "name": agency.name,
-                "type": agency.type,
-            },
-            "in_use": config.in_use,
-            "image_url": config.image_url,
-        }
+        mini = None if agency is None else _AGENCY[False](self, agency)
+        return _CONFIG[False](self, config, type=self.config_type(kind), agency=mini)
 
     def config(
         self,
@@ -207,55 +204,15 @@ class Writer:
         """The detailed form of a spacecraft config (its agency in full) or None."""
         if config is None:
             return None
-        return {
-            "id": config.id,
-            "url": self.url(config.url),
-            "name": config.name,
-            "type": self.config_type(kind),
-            "agency": self.agency(agency),
-            "in_use": config.in_use,
-            "capability": config.capability,
-            "history": config.history,
-            "details": config.details,
-            "maiden_flight": format_date(config.maiden_flight),
-            "height": config.height,
-            "diameter": config.diameter,
-            "human_rated": config.human_rated,
-            "crew_capacity": config.crew_capacity,
-            "payload_capacity": config.payload_capacity,
-            "payload_return_capacity": config.payload_return_capacity,
-            "flight_life": config.flight_life,
-            "image_url": config.image_url,
-            "nation_url": config.nation_url,
-            "wiki_link": config.wiki_link,
-            "info_link": config.info_link,
-        }
+        return _CONFIG[True](self, config, type=self.config_type(kind), agency=self.agency(agency))
 
     def config_type(self, kind: ConfigTypeRecord | None) -> JSONDict | None:
         """``{id, name}`` or None."""
-        return None if kind is None else {"id": kind.id, "name": kind.name}
+        return None if kind is None else _CONFIG_TYPE(self, kind)
 
     def agency(self, agency: AgencyRecord | None) -> JSONDict | None:
         """The full agency (AGENCY-FULL) or None."""
-        if agency is None:
-            return None
-        return {
-            "id": agency.id,
-            "url": self.url(agency.url),
-            "name": agency.name,
-            "featured": agency.featured,
-            "type": agency.type,
-            "country_code": agency.country_code,
-            "abbrev": agency.abbrev,
-            "description": agency.description,
-            "administrator": agency.administrator,
-            "founding_year": agency.founding_year,
-            "launchers": agency.launchers,
-            "spacecraft": agency.spacecraft,
-            "parent": agency.parent,
-            "image_url": agency.image_url,
-            "logo_url": agency.logo_url,
-        }
+        return None if agency is None else _AGENCY[True](self, agency)
 
     def location(
         self, location: LocationRecord | None, station: StationRecord | None
@@ -264,24 +221,12 @@ class Writer:
         if location is None:
             return None
         # 2.2.0's serializer always writes the key; a missing station link renders as null.
-        return {
-            "id": location.id,
-            "name": location.name,
-            "spacestation": None
-            if station is None
-            else {"id": station.id, "url": self.url(station.url), "name": station.name},
-        }
+        link = None if station is None else _STATION_LINK(self, station)
+        return _LOCATION(self, location, spacestation=link)
 
     def station(self, station: StationRecord | None) -> JSONDict | None:
         """``{id, url, name, image_url}`` or None."""
-        if station is None:
-            return None
-        return {
-            "id": station.id,
-            "url": self.url(station.url),
-            "name": station.name,
-            "image_url": station.image_url,
-        }
+        return None if station is None else _STATION(self, station)
 
 
 def serialize_event(

@@ -3,8 +3,9 @@
 Upstream is untrusted input, so every event the sync applies is converted with msgspec into
 these ``Struct``\\s first (``validate_event``); anything that does not fit is a
 ``MalformedEvent`` naming the first offending path (``$.flight_vehicle.spacecraft.name``),
-never a crash further in. The names follow LL2's own schema (``DockingEventDetailed``,
-``SpacecraftFlightSerializerForDockingEvent``, ``SpacecraftDetailedNoFlights``, …). The rules:
+never a crash further in. The structs are made from the 2.2.0 declaration
+(``models.ll2.v2_2_0``): one per object, with every key of its forms (``DockingEventDetailed``,
+``SpacecraftFlight``, ``Spacecraft``, ``SpacecraftConfig``, ``Agency``, ``Lookup``, …). The rules:
 
 - ids are integers from 1 to 2**63 - 1 (the tables' BIGINT); other integers fit BIGINT too;
 - a key upstream left out stays ``UNSET`` (the store then keeps the stored value), while an
@@ -22,11 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
+from models.ll2 import v2_2_0
+from models.ll2.declaration import Key, Kind, LL2Object, Upstream
 from models.ll2.errors import MalformedEvent
 from models.ll2.formats import DURATION_PATTERN
 from models.support.limits import BIGINT_MAX, BIGINT_MIN
@@ -39,123 +42,74 @@ Count = Annotated[int, Meta(ge=BIGINT_MIN, le=BIGINT_MAX)]
 Finite = Annotated[float, Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 Duration = Annotated[str, Meta(pattern=DURATION_PATTERN)]
 
-# Shorthands: a value upstream may leave out, and one it may also send as null.
-Text = str | UnsetType
-NullableText = str | UnsetType | None
-NullableInstant = dt.datetime | UnsetType | None
+# The value each kind of key holds (``OBJECT``: the embedded object's struct).
+_TYPES: dict[Kind, Any] = {
+    Kind.ID: ObjectId,
+    Kind.URL: str,
+    Kind.TEXT: str,
+    Kind.UUID: str,
+    Kind.FLAG: bool,
+    Kind.COUNT: Count,
+    Kind.NUMBER: Finite,
+    Kind.INSTANT: dt.datetime,
+    Kind.DATE: dt.date,
+    Kind.DURATION: Duration,
+}
 
 
-class Lookup(Struct):
-    """``{id, name}`` objects: a spacecraft's ``status``, a configuration's ``type``."""
-
-    id: ObjectId
-    name: Text = UNSET
-
-
-class Agency(Struct):
-    """``AgencySerializerDetailedCommon`` (detailed) or ``AgencySerializerMini`` (normal)."""
-
-    id: ObjectId
-    url: NullableText = UNSET
-    name: Text = UNSET
-    featured: bool | UnsetType | None = UNSET
-    type: NullableText = UNSET
-    country_code: NullableText = UNSET
-    abbrev: NullableText = UNSET
-    description: NullableText = UNSET
-    administrator: NullableText = UNSET
-    founding_year: NullableText = UNSET  # a string in 2.2.0 ("1999")
-    launchers: NullableText = UNSET
-    spacecraft: NullableText = UNSET
-    parent: NullableText = UNSET
-    image_url: NullableText = UNSET
-    logo_url: NullableText = UNSET
+def _field(key: Key, structs: dict[str, type[Struct]]) -> tuple[str, Any] | tuple[str, Any, Any]:
+    """``key`` as a ``defstruct`` field: ``(name, type)`` when required, else with ``UNSET``."""
+    if key.target is not None:
+        value: Any = _struct(key.target, structs)
+    else:
+        value = _TYPES[key.kind]
+    if key.upstream is Upstream.REQUIRED:
+        return (key.name, value)
+    if key.upstream is Upstream.NULLABLE:
+        return (key.name, Union[value, UnsetType, None], UNSET)  # noqa: UP007
+    return (key.name, Union[value, UnsetType], UNSET)  # noqa: UP007
 
 
-class SpacecraftConfig(Struct):
-    """``SpacecraftConfigurationDetail`` (detailed) or ``SpacecraftConfig`` (normal)."""
+def _struct(declared: LL2Object, structs: dict[str, type[Struct]]) -> type[Struct]:
+    """The struct validating ``declared`` (every key of every form), made once per struct name.
 
-    id: ObjectId
-    url: NullableText = UNSET
-    name: Text = UNSET
-    type: Lookup | UnsetType = UNSET
-    agency: Agency | UnsetType = UNSET
-    in_use: bool | UnsetType | None = UNSET
-    capability: NullableText = UNSET
-    history: NullableText = UNSET
-    details: NullableText = UNSET
-    maiden_flight: dt.date | UnsetType | None = UNSET
-    height: Finite | UnsetType | None = UNSET
-    diameter: Finite | UnsetType | None = UNSET
-    human_rated: bool | UnsetType | None = UNSET
-    crew_capacity: Count | UnsetType | None = UNSET
-    payload_capacity: Count | UnsetType | None = UNSET
-    payload_return_capacity: Count | UnsetType | None = UNSET
-    flight_life: NullableText = UNSET
-    image_url: NullableText = UNSET
-    nation_url: NullableText = UNSET
-    wiki_link: NullableText = UNSET
-    info_link: NullableText = UNSET
-
-
-class Spacecraft(Struct):
-    """``SpacecraftDetailedNoFlights`` (detailed) or ``Spacecraft`` (normal)."""
-
-    id: ObjectId
-    url: NullableText = UNSET
-    name: Text = UNSET
-    serial_number: NullableText = UNSET
-    is_placeholder: bool | UnsetType | None = UNSET
-    in_space: bool | UnsetType | None = UNSET
-    time_in_space: Duration | UnsetType | None = UNSET
-    time_docked: Duration | UnsetType | None = UNSET
-    flights_count: Count | UnsetType | None = UNSET
-    mission_ends_count: Count | UnsetType | None = UNSET
-    status: Lookup | UnsetType = UNSET
-    description: NullableText = UNSET
-    spacecraft_config: SpacecraftConfig | UnsetType = UNSET
-
-
-class SpacecraftFlight(Struct):
-    """``SpacecraftFlightSerializerForDockingEvent[Detailed]``: the event's ``flight_vehicle``."""
-
-    id: ObjectId
-    spacecraft: Spacecraft
-    url: NullableText = UNSET
-    destination: NullableText = UNSET
-    mission_end: NullableInstant = UNSET
-
-
-class SpaceStation(Struct):
-    """``SpaceStationSerializerForDockingEvent``; a location's ``spacestation`` is its subset."""
-
-    id: ObjectId
-    url: NullableText = UNSET
-    name: Text = UNSET
-    image_url: NullableText = UNSET
-
-
-class DockingLocation(Struct):
-    """``DockingLocation``: a port, linked to its station (null in locations older than that)."""
-
-    id: ObjectId
-    name: Text = UNSET
-    spacestation: SpaceStation | UnsetType | None = UNSET
-
-
-class DockingEventDetailed(Struct):
-    """``DockingEventDetailed``: one docking event as ``?mode=detailed`` and the detail route send.
-
-    ``space_station`` is the detailed form's last key; the normal form has none.
+    Required keys come first (a struct's fields with defaults follow those without), each group
+    in upstream's order; keys the mirror does not read from upstream are left out.
     """
+    made = structs.get(declared.struct)
+    if made is not None:
+        return made
+    read = [key for key in declared.keys if key.upstream is not Upstream.IGNORED]
+    required = [key for key in read if key.upstream is Upstream.REQUIRED]
+    optional = [key for key in read if key.upstream is not Upstream.REQUIRED]
+    fields = [_field(key, structs) for key in required + optional]
+    made = msgspec.defstruct(declared.struct, fields, namespace={"__doc__": declared.doc})
+    structs[declared.struct] = made
+    return made
 
-    id: ObjectId
-    docking: dt.datetime
-    flight_vehicle: SpacecraftFlight
-    docking_location: DockingLocation
-    launch_id: NullableText = UNSET
-    departure: NullableInstant = UNSET
-    space_station: SpaceStation | UnsetType = UNSET
+
+def structs_of(objects: tuple[LL2Object, ...]) -> dict[str, type[Struct]]:
+    """The validating struct of every object (and of the objects they embed), by struct name.
+
+    Raises ValueError when two objects sharing a struct name declare different keys.
+    """
+    structs: dict[str, type[Struct]] = {}
+    by_name: dict[str, LL2Object] = {}
+    for declared in objects:
+        other = by_name.setdefault(declared.struct, declared)
+        if [(k.name, k.kind, k.upstream) for k in other.keys] != [
+            (k.name, k.kind, k.upstream) for k in declared.keys
+        ]:
+            raise ValueError(f"{other.name} and {declared.name} share {declared.struct}")
+        _struct(declared, structs)
+    return structs
+
+
+STRUCTS = structs_of(v2_2_0.OBJECTS)
+# What events are read as, and the struct the parser tells apart by type (``type[Any]``: their
+# attributes are the declaration's keys, which mypy cannot see).
+DockingEventDetailed: type[Any] = STRUCTS[v2_2_0.EVENT.struct]
+SpaceStation: type[Any] = STRUCTS[v2_2_0.STATION.struct]
 
 
 class _Identified(Struct):
@@ -177,8 +131,8 @@ def valid_event_id(payload: Any) -> int | None:
         return None
 
 
-def validate_event(payload: Any) -> DockingEventDetailed:
-    """``payload`` (decoded JSON) as a ``DockingEventDetailed``; raises MalformedEvent.
+def validate_event(payload: Any) -> Any:
+    """``payload`` (decoded JSON) as a ``DockingEventDetailed`` struct; raises MalformedEvent.
 
     The error's message names the first path that breaks the schema and why, without quoting
     the offending value.
