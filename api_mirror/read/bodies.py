@@ -57,10 +57,10 @@ class BodyWriter:
         self.now = epoch_micros(now)
         self.growing = False
 
-    def _duration(self, stored: int, counted_from: int | None) -> bytes:
-        self.growing = True
-        if counted_from is None:
+    def _duration(self, stored: int | None, counted_from: int | None) -> bytes:
+        if stored is None or counted_from is None:
             return b"null"  # never marked so; kept safe
+        self.growing = True
         return format_duration(stored + max(0, (self.now - counted_from) // 1_000_000)).encode()
 
     def _current(self, entry: Entry) -> bytes:
@@ -69,9 +69,9 @@ class BodyWriter:
         body = entry.body
         if body is None:
             raise ValueError(f"event {entry.id}: the snapshot was built without bodies")
-        if entry.in_space is not None:
+        if IN_SPACE_MARK in body:
             body = body.replace(IN_SPACE_MARK, self._duration(entry.in_space, entry.durations_at))
-        if entry.docked is not None:
+        if DOCKED_MARK in body:
             body = body.replace(DOCKED_MARK, self._duration(entry.docked, entry.durations_at))
         return body
 

@@ -151,3 +151,10 @@ def test_a_page_resolves_each_events_detailed_part_refs_and_growing_durations() 
     detailed = BodyWriter("http://h", ("/", ""), {}, detailed=True, now=START)
     assert detailed.events([still]) == b'{"id":2,"t":"P1D","s":null,"d":2}'
     assert not detailed.growing
+
+
+def test_a_duration_mark_without_its_stored_value_leaves_no_mark_and_is_not_growing() -> None:
+    unknown = _entry('{"id":3,"t":"\x05"\x07\x07}')
+    writer = BodyWriter("http://h", ("/", ""), {}, detailed=False, now=START)
+    assert writer.events([unknown]) == b'{"id":3,"t":"null"}'  # as the pieces wrote it before
+    assert not writer.growing
