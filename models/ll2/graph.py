@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Select, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Connection, Select, select
 from sqlmodel import Session
 
 from models.ll2.records import (
@@ -32,6 +31,7 @@ from models.ll2.records import (
     columns_of,
     table_of,
 )
+from models.store.membership import IDS, among
 
 RecordT = TypeVar("RecordT")
 
@@ -115,19 +115,17 @@ def _by_id_known(
     return found
 
 
-_OPEN_AMONG_IN = _OPEN_SPACECRAFT.where(
-    _FLIGHT.c.spacecraft_id.in_(bindparam("ids", expanding=True))
-)
-# PostgreSQL: one array parameter, so the text does not grow with the ids (prepared once).
-_OPEN_AMONG_ANY = _OPEN_SPACECRAFT.where(
-    _FLIGHT.c.spacecraft_id == any_(bindparam("ids", type_=ARRAY(_FLIGHT.c.spacecraft_id.type)))
-)
+# One statement per database, built once (the ids are its ``ids`` parameter).
+_OPEN_AMONG = {
+    dialect: _OPEN_SPACECRAFT.where(among(_FLIGHT.c.spacecraft_id, dialect))
+    for dialect in ("postgresql", "sqlite")
+}
 
 
 def _open_spacecraft(connection: Connection, spacecraft_ids: list[int]) -> set[int]:
-    among = _OPEN_AMONG_ANY if connection.dialect.name == "postgresql" else _OPEN_AMONG_IN
-    statement = among.params(ids=spacecraft_ids)
-    return {ident for (ident,) in connection.execute(statement) if ident is not None}
+    statement = _OPEN_AMONG[connection.dialect.name]
+    rows = connection.execute(statement, {IDS: spacecraft_ids})
+    return {ident for (ident,) in rows if ident is not None}
 
 
 def _get(rows: dict[int, RecordT], key: int | None) -> RecordT | None:

@@ -21,9 +21,10 @@ from sqlmodel import Session
 
 from models.ll2.graph import KnownRecords
 from models.ll2.records import EventRecord, FlightRecord, columns_of
+from models.store.membership import among
 from models.store.read_model import document_rows, removed_rows
 from models.store.tables import DockingEvent, EventDocument, SpacecraftFlight, table_of
-from worker.sync.rows import among, upsert_rows
+from worker.sync.rows import upsert_rows
 
 _EVENT = table_of(DockingEvent)
 _FLIGHT = table_of(SpacecraftFlight)
@@ -65,18 +66,18 @@ def embedding_records(
     craft_ids = set(spacecraft)
     found = KnownRecords({}, {}, {})
     if flight_ids:
-        owners = select(_FLIGHT.c.spacecraft_id).where(among(_FLIGHT.c.id, flight_ids, dialect))
+        owners = select(_FLIGHT.c.spacecraft_id).where(among(_FLIGHT.c.id, dialect, flight_ids))
         craft_ids |= {ident for ident in connection.execute(owners).scalars() if ident is not None}
     if craft_ids:
         flown = select(*columns_of(FlightRecord)).where(
-            among(_FLIGHT.c.spacecraft_id, craft_ids, dialect)
+            among(_FLIGHT.c.spacecraft_id, dialect, craft_ids)
         )
         found.flights.update((row[0], FlightRecord._make(row)) for row in connection.execute(flown))
         flight_ids |= set(found.flights)
     if not flight_ids:
         return found
     events = select(*columns_of(EventRecord)).where(
-        among(_EVENT.c.flight_vehicle_id, flight_ids, dialect)
+        among(_EVENT.c.flight_vehicle_id, dialect, flight_ids)
     )
     found.events.update((row[0], EventRecord._make(row)) for row in connection.execute(events))
     return found

@@ -18,8 +18,8 @@ from sqlmodel import Session
 from models.ll2.errors import MalformedEvent
 from models.ll2.formats import parse_duration
 from models.ll2.parse import ParsedEvent, Row
+from models.store.membership import among
 from models.store.tables import DockingEvent, SpacecraftFlight, table_of
-from worker.sync.rows import among
 
 # How far a fetched duration may stray from the stored value's prediction before it is
 # rewritten: covers clock skew and request latency, far below any real correction.
@@ -37,7 +37,7 @@ def _open_dockings(session: Session, spacecraft_ids: Sequence[int]) -> set[tuple
         .join(flight, event.c.flight_vehicle_id == flight.c.id)
         .where(
             event.c.departure.is_(None),
-            among(flight.c.spacecraft_id, spacecraft_ids, connection.dialect.name),
+            among(flight.c.spacecraft_id, connection.dialect.name, spacecraft_ids),
         )
     )
     return {(row[0], row[1]) for row in connection.execute(query)}

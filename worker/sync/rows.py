@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, any_, bindparam, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select, Table, select
 from sqlmodel import Session, SQLModel
 
+from models.store.membership import IDS, among
 from models.store.tables import table_of
 from worker.sync.upsert import execute_upsert, upsert_plan
 
@@ -26,22 +26,10 @@ def merge_by_id(rows: Iterable[Row]) -> dict[int, Row]:
     return merged
 
 
-def among(column: ColumnElement[Any], ids: Iterable[Any], dialect: str) -> ColumnElement[bool]:
-    """``column IN (…ids)``; on PostgreSQL ``column = ANY(:ids)``, one array parameter, so the
-    statement's text does not grow with the ids (the driver parses and prepares it once)."""
-    values = list(ids)
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, values, type_=postgresql.ARRAY(column.type)))
-    return column.in_(values)
-
-
 @lru_cache(maxsize=64)
 def _select_by_ids(table: Table, dialect: str) -> Select[Any]:
     """``SELECT * FROM table WHERE id`` among the ``ids`` parameter (built once)."""
-    if dialect == "postgresql":
-        ids = bindparam("ids", type_=postgresql.ARRAY(table.c.id.type))
-        return select(table).where(table.c.id == any_(ids))
-    return select(table).where(table.c.id.in_(bindparam("ids", expanding=True)))
+    return select(table).where(among(table.c.id, dialect))
 
 
 def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> dict[int, Row]:
@@ -50,7 +38,7 @@ def load_rows(session: Session, model: type[SQLModel], ids: Sequence[int]) -> di
         return {}
     connection = session.connection()
     query = _select_by_ids(table, connection.dialect.name)
-    result = connection.execute(query, {"ids": list(ids)})
+    result = connection.execute(query, {IDS: list(ids)})
     return {row["id"]: dict(row) for row in result.mappings()}
 
 

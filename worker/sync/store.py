@@ -26,6 +26,7 @@ from models.ll2.parse import ParsedEvent, Row, parse_event
 from models.ll2.records import EventRecord, FlightRecord, SpacecraftRecord
 from models.ll2.schema import valid_event_id
 from models.store.data_version import bump_data_version
+from models.store.membership import among
 from models.store.tables import (
     Agency,
     DockingEvent,
@@ -50,7 +51,7 @@ from worker.sync.documents import (
 )
 from worker.sync.durations import docked_before_and_after, durations_drifted
 from worker.sync.known import record_of
-from worker.sync.rows import among, differences, load_rows, merge_by_id, upsert_rows
+from worker.sync.rows import differences, load_rows, merge_by_id, upsert_rows
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def _skip_unchanged(
     table = table_of(DockingEvent)
     connection = session.connection()
     query = select(table.c.id, table.c.payload_digest).where(
-        among(table.c.id, wanted, connection.dialect.name)
+        among(table.c.id, connection.dialect.name, wanted)
     )
     stored = dict(connection.execute(query).tuples().all()) if wanted else {}
     left, digests = [], {}
